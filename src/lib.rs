@@ -14,6 +14,7 @@ pub mod error;
 pub mod fd;
 pub mod map;
 pub mod mmap;
+pub mod probe;
 pub mod sys;
 
 pub use error::{Errno, Error, ErrorKind, KernelVersion, Result};

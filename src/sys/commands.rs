@@ -350,13 +350,15 @@ pub struct TestRunOutput {
 }
 
 /// `BPF_PROG_TEST_RUN` (4.12; syscall programs 5.14): run `prog` `repeat` times on
-/// `data_in` (packet programs) and/or `ctx_in` (the context, e.g. a syscall program's
-/// argument struct; the kernel copies it back into `ctx_out` when given).
+/// `data_in` (packet programs) and/or the context `ctx` (e.g. a syscall program's argument
+/// struct). The context buffer is mutable because for `BPF_PROG_TYPE_SYSCALL` the kernel
+/// copies the context back into the *input* buffer; `ctx_out` receives the output context of
+/// other program types.
 pub fn prog_test_run(
     prog: BorrowedFd<'_>,
     data_in: &[u8],
     data_out: Option<&mut [u8]>,
-    ctx_in: &[u8],
+    ctx: &mut [u8],
     ctx_out: Option<&mut [u8]>,
     repeat: u32,
 ) -> Result<TestRunOutput, Errno> {
@@ -364,8 +366,8 @@ pub fn prog_test_run(
         prog_fd: raw(prog),
         data_size_in: u32::try_from(data_in.len()).map_err(|_| Errno::E2BIG)?,
         data_in: if data_in.is_empty() { 0 } else { ptr(data_in.as_ptr()) },
-        ctx_size_in: u32::try_from(ctx_in.len()).map_err(|_| Errno::E2BIG)?,
-        ctx_in: if ctx_in.is_empty() { 0 } else { ptr(ctx_in.as_ptr()) },
+        ctx_size_in: u32::try_from(ctx.len()).map_err(|_| Errno::E2BIG)?,
+        ctx_in: if ctx.is_empty() { 0 } else { ptr(ctx.as_mut_ptr()) },
         repeat,
         ..Default::default()
     };

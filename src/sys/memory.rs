@@ -59,3 +59,47 @@ pub unsafe fn munmap(ptr: NonNull<u8>, len: usize) {
         libc::munmap(ptr.as_ptr().cast(), len);
     }
 }
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: a second descriptor for the same open file.
+pub fn dup_cloexec(fd: BorrowedFd<'_>) -> Result<crate::fd::OwnedFd, Errno> {
+    // SAFETY: F_DUPFD_CLOEXEC takes an integer argument and returns a new descriptor.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: fcntl returned a new descriptor that nothing else owns.
+    Ok(unsafe { <crate::fd::OwnedFd as crate::fd::FromRawFd>::from_raw_fd(r) })
+}
+
+/// Read up to `buf.len()` bytes of a small file (tracefs ids, `/proc` entries) with
+/// `open`/`read`/`close`. Returns the number of bytes read.
+pub fn read_small_file(path: &core::ffi::CStr, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `path` is NUL-terminated and lives for the call.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    let mut total = 0;
+    let result = loop {
+        if total == buf.len() {
+            break Ok(total);
+        }
+        let rest = &mut buf[total..];
+        // SAFETY: `rest` is a valid writable buffer of `rest.len()` bytes.
+        let n = unsafe { libc::read(fd, rest.as_mut_ptr().cast(), rest.len()) };
+        if n < 0 {
+            let e = Errno::last();
+            if e == Errno::EINTR {
+                continue;
+            }
+            break Err(e);
+        }
+        if n == 0 {
+            break Ok(total);
+        }
+        total += n as usize;
+    };
+    // SAFETY: `fd` was opened above and is closed exactly once.
+    unsafe { libc::close(fd) };
+    result
+}

@@ -12,7 +12,7 @@ mod memory;
 mod perf;
 
 pub use commands::*;
-pub use memory::{mmap_shared, munmap, page_size, Protection};
+pub use memory::{dup_cloexec, mmap_shared, munmap, page_size, read_small_file, Protection};
 pub use perf::*;
 
 use core::ffi::c_long;
