@@ -26,7 +26,7 @@ fi
 export CARGO_MANIFEST_DIR="$REPO" RUST_BACKTRACE=1
 
 echo "mmbpf-vm: proc-version $(cat /proc/version)"
-echo "mmbpf-vm: memlock $(ulimit -l) nproc $(nproc)"
+echo "mmbpf-vm: up $(cut -d' ' -f1 /proc/uptime)s memlock $(ulimit -l) nproc $(nproc)"
 cd "$REPO" || exit 2
 
 status=0
