@@ -14,7 +14,9 @@ pub mod error;
 pub mod fd;
 pub mod map;
 pub mod mmap;
+pub mod object;
 pub mod probe;
+pub mod program;
 pub mod sys;
 
 pub use error::{Errno, Error, ErrorKind, KernelVersion, Result};

@@ -243,22 +243,10 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     /// write it any more (user space: frozen; programs: read-only), so references are sound.
     pub fn mmap_frozen(&self) -> Result<FrozenArrayView<T>> {
         let info = self.map.info();
-        if !self.map.is_frozen() || !info.flags.contains(MapFlags::RDONLY_PROG) {
-            return Err(Error::new(
-                ErrorKind::InvalidState,
-                format!(
-                    "frozen view of map \"{}\": needs a map frozen through this handle and created with \
-                     BPF_F_RDONLY_PROG (frozen: {}, RDONLY_PROG: {})",
-                    info.name,
-                    self.map.is_frozen(),
-                    info.flags.contains(MapFlags::RDONLY_PROG)
-                ),
-            ));
-        }
-        let region = self.region(Protection::ReadOnly)?;
-        // SAFETY: checked just above: user space cannot write the map (frozen through this
-        // handle, and freezing is permanent) and BPF programs cannot write it (RDONLY_PROG).
-        unsafe { FrozenArrayView::new(region, info.value_size, info.max_entries) }
+        let len = mmap_len(info.value_size, info.max_entries, page_size())
+            .ok_or_else(|| Error::invalid_argument(format!("map \"{}\": mmap length overflows", info.name)))?;
+        let region = Region::map_frozen(&self.map, len)?;
+        FrozenArrayView::new(region, info.value_size, info.max_entries)
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Region {
     len: usize,
     prot: Protection,
     backing: Backing,
+    /// Made by [`Region::map_frozen`]: a read-only mapping of a map that nobody can write.
+    frozen: bool,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -82,6 +84,7 @@ impl Region {
                 len,
                 prot,
                 backing: Backing::Mmap,
+                frozen: false,
             }),
             Err(errno) => Err(map_error(what, errno, prot)),
         }
@@ -118,7 +121,65 @@ impl Region {
             len,
             prot,
             backing: Backing::Heap(layout),
+            frozen: false,
         })
+    }
+
+    /// Map `map` read-only as a region whose bytes never change: the map must have been
+    /// frozen through this handle ([`Map::freeze`](crate::map::Map::freeze), so neither
+    /// syscalls nor writable mappings can write it) and created with `BPF_F_RDONLY_PROG` (so
+    /// no BPF program can write it). Only such a region backs the views that lend `&T`
+    /// ([`FrozenArrayView`](super::FrozenArrayView), [`FrozenVariable`](super::FrozenVariable)).
+    ///
+    /// The check and the mapping happen together here, from the map's own descriptor, so
+    /// the proof cannot be attached to another map's memory.
+    pub fn map_frozen(map: &crate::map::Map, len: usize) -> Result<Region> {
+        let info = map.info();
+        let rdonly_prog = info.flags.contains(crate::map::MapFlags::RDONLY_PROG);
+        if !map.is_frozen() || !rdonly_prog {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                alloc::format!(
+                    "frozen mapping of map \"{}\": needs a map frozen through this handle and \
+                     created with BPF_F_RDONLY_PROG (frozen: {}, BPF_F_RDONLY_PROG: {rdonly_prog})",
+                    info.name,
+                    map.is_frozen()
+                ),
+            ));
+        }
+        let mut region = Region::map(map.fd(), len, Protection::ReadOnly)?;
+        region.frozen = true;
+        Ok(region)
+    }
+
+    /// A heap region that counts as frozen (tests of the `&T`-lending views; the test must
+    /// only read it).
+    #[cfg(test)]
+    pub(crate) fn from_heap_frozen(len: usize, init: &[u8]) -> Result<Region> {
+        let mut r = Region::from_heap(len, Protection::ReadOnly, init)?;
+        r.frozen = true;
+        Ok(r)
+    }
+
+    /// Whether this region was made by [`Region::map_frozen`]: its bytes never change.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// Copy `dst.len()` bytes starting at `offset` out of the region, with the same access
+    /// pattern a [`VariableRo`](super::VariableRo) of that span uses (relaxed atomic words).
+    /// For reading values whose type is only known at run time.
+    pub fn read_bytes(&self, offset: usize, dst: &mut [u8]) -> Result<()> {
+        if offset.checked_add(dst.len()).is_none_or(|end| end > self.len) {
+            return Err(Error::new(
+                ErrorKind::OutOfBounds,
+                alloc::format!("{} bytes at offset {offset} of a region of {} bytes", dst.len(), self.len),
+            ));
+        }
+        // SAFETY: the span lies in this live region (checked above) and every Rust access to
+        // it is atomic; `dst` is a distinct, writable buffer of `dst.len()` bytes.
+        unsafe { super::access::copy_out(self.ptr.as_ptr().add(offset), dst.len(), dst.as_mut_ptr()) };
+        Ok(())
     }
 
     /// Length in bytes (a multiple of the page size for real mappings).

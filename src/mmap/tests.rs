@@ -231,9 +231,13 @@ fn protection_is_checked() {
     let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
     let e = ArrayView::<u64>::new(ro, 8, 4).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidState);
-    // SAFETY: the constructor fails before any reference exists.
-    let e = unsafe { FrozenArrayView::<u64>::new(heap(4096), 8, 4) }.unwrap_err();
+    let e = FrozenArrayView::<u64>::new(heap(4096), 8, 4).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidState);
+    // A read-only region that is not frozen does not lend references either.
+    let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
+    assert_eq!(FrozenArrayView::<u64>::new(ro, 8, 4).unwrap_err().kind(), ErrorKind::InvalidState);
+    let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
+    assert_eq!(FrozenVariable::<u64>::new(ro, 0, 8).unwrap_err().kind(), ErrorKind::InvalidState);
     // A read-only view may read a read-write region.
     assert!(ArrayViewRo::<u64>::new(heap(4096), 8, 4).is_ok());
     let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
@@ -261,10 +265,10 @@ fn read_only_view_loads() {
 #[test]
 fn frozen_view_lends_references() {
     let init: Vec<u8> = (0..16u64).flat_map(|i| (i + 1).to_ne_bytes()).collect();
-    let ro = Region::from_heap(4096, Protection::ReadOnly, &init).unwrap();
-    // SAFETY: nothing writes this heap region after creation (stands in for a frozen,
+    // Nothing writes this heap region after creation (it stands in for a frozen,
     // BPF_F_RDONLY_PROG map).
-    let v = unsafe { FrozenArrayView::<u64>::new(ro, 8, 16) }.unwrap();
+    let ro = Region::from_heap_frozen(4096, &init).unwrap();
+    let v = FrozenArrayView::<u64>::new(ro, 8, 16).unwrap();
     assert_eq!(*v.get(0).unwrap(), 1);
     assert_eq!(v.get(16).unwrap_err().kind(), ErrorKind::OutOfBounds);
     let s = v.as_slice().unwrap();
@@ -274,11 +278,21 @@ fn frozen_view_lends_references() {
 
     let mut init = vec![0u8; 64];
     init[16..28].copy_from_slice(triple(9).as_bytes());
-    let ro = Region::from_heap(4096, Protection::ReadOnly, &init).unwrap();
-    // SAFETY: as above.
-    let t = unsafe { FrozenArrayView::<Triple>::new(ro, 12, 4) }.unwrap();
+    let ro = Region::from_heap_frozen(4096, &init).unwrap();
+    let t = FrozenArrayView::<Triple>::new(ro, 12, 4).unwrap();
     assert_eq!(t.get(1).unwrap(), &triple(9));
     assert_eq!(t.as_slice().unwrap_err().kind(), ErrorKind::TypeMismatch);
+}
+
+#[test]
+fn region_read_bytes_is_bounds_checked() {
+    let init: Vec<u8> = (0..32u8).collect();
+    let r = Region::from_heap(4096, Protection::ReadOnly, &init).unwrap();
+    let mut out = [0u8; 11];
+    r.read_bytes(3, &mut out).unwrap();
+    assert_eq!(out, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    assert_eq!(r.read_bytes(4090, &mut out).unwrap_err().kind(), ErrorKind::OutOfBounds);
+    assert_eq!(r.read_bytes(usize::MAX, &mut out).unwrap_err().kind(), ErrorKind::OutOfBounds);
 }
 
 #[test]
@@ -425,9 +439,9 @@ fn variables_at_offsets() {
 
     let mut init = vec![0u8; 24];
     init[12..16].copy_from_slice(&42u32.to_ne_bytes());
-    let ro = Region::from_heap(4096, Protection::ReadOnly, &init).unwrap();
-    // SAFETY: nothing writes this heap region (stands in for a frozen `.rodata` map).
-    let f = unsafe { FrozenVariable::<u32>::new(ro, 12, 4) }.unwrap();
+    // Nothing writes this heap region (it stands in for a frozen `.rodata` map).
+    let ro = Region::from_heap_frozen(4096, &init).unwrap();
+    let f = FrozenVariable::<u32>::new(ro, 12, 4).unwrap();
     assert_eq!(*f.get(), 42);
     assert_eq!(f.load(), 42);
 }

@@ -269,27 +269,24 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> VariableRo<T> {
 }
 
 impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenVariable<T> {
-    /// The `size`-byte variable at `offset` in a read-only `region` of a frozen map.
+    /// The `size`-byte variable at `offset` in a frozen `region` made by
+    /// [`Region::map_frozen`] (`.rodata` after it is frozen: the map is `BPF_F_RDONLY_PROG`,
+    /// so its bytes never change while mapped).
     ///
     /// Errors: as [`VariableRo::new`], and [`ErrorKind::InvalidState`] if the region is not
-    /// read-only.
-    ///
-    /// # Safety
-    /// As [`FrozenArrayView::new`](super::FrozenArrayView::new): the map is frozen and was
-    /// created with `BPF_F_RDONLY_PROG` (what libbpf and mmbpf do for `.rodata`), so its bytes
-    /// never change while mapped.
-    pub unsafe fn new(region: impl Into<Arc<Region>>, offset: usize, size: usize) -> Result<Self> {
+    /// frozen.
+    pub fn new(region: impl Into<Arc<Region>>, offset: usize, size: usize) -> Result<Self> {
         let region = region.into();
-        if region.protection() != Protection::ReadOnly {
+        if !region.is_frozen() || region.protection() != Protection::ReadOnly {
             return Err(Error::new(
                 ErrorKind::InvalidState,
-                alloc::format!("FrozenVariable at byte offset {offset} needs a read-only region"),
+                alloc::format!(
+                    "FrozenVariable at byte offset {offset} needs a region from Region::map_frozen \
+                     (a read-only mapping of a frozen BPF_F_RDONLY_PROG map)"
+                ),
             ));
         }
-        Ok(FrozenVariable {
-            raw: RawVar::new::<T>("FrozenVariable", region, offset, size)?,
-            _t: PhantomData,
-        })
+        Ok(FrozenVariable { raw: RawVar::new::<T>("FrozenVariable", region, offset, size)?, _t: PhantomData })
     }
 
     var_read_methods!();
@@ -297,8 +294,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenVariable<T> {
     /// Borrow the value.
     pub fn get(&self) -> &T {
         // SAFETY: in bounds and aligned for T (checked in `new`), initialised bytes that are
-        // a valid T (FromBytes), never written while the view lives (the constructor's
-        // contract), T: Immutable, and the region outlives `&self`.
+        // a valid T (FromBytes), never written while the view lives (the region is
+        // frozen: see `Region::map_frozen`), T: Immutable, and the region outlives `&self`.
         unsafe { &*self.raw.ptr().cast::<T>() }
     }
 }

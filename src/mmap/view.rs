@@ -591,37 +591,26 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayViewRo<T> {
 }
 
 impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenArrayView<T> {
-    /// A view that lends references, over a read-only `region` of a frozen
-    /// `BPF_F_RDONLY_PROG` array.
+    /// A view that lends references, over a frozen `region` made by
+    /// [`Region::map_frozen`]: a read-only mapping of a map that is frozen (no syscall update
+    /// and no writable mapping can exist) and `BPF_F_RDONLY_PROG` (no BPF program can write
+    /// it), so the mapped bytes never change while the region is mapped.
     ///
     /// Errors: as [`ArrayViewRo::new`], and [`ErrorKind::InvalidState`] if the region is not
-    /// mapped read-only.
-    ///
-    /// # Safety
-    /// The caller proves that the mapped bytes never change while the region is mapped:
-    /// - the map is frozen (`BPF_MAP_FREEZE` succeeded on it, or the kernel reports it
-    ///   frozen), so no syscall update and no writable mapping can exist, and
-    /// - the map was created with `BPF_F_RDONLY_PROG`, so no BPF program can write it,
-    /// - and `region` maps that map (nothing in this process writes its memory either: a
-    ///   heap region in tests must only be read).
-    pub unsafe fn new(
-        region: impl Into<Arc<Region>>,
-        value_size: u32,
-        max_entries: u32,
-    ) -> Result<Self> {
+    /// frozen.
+    pub fn new(region: impl Into<Arc<Region>>, value_size: u32, max_entries: u32) -> Result<Self> {
         let region = region.into();
-        if region.protection() != Protection::ReadOnly {
-            return Err(protection_mismatch(
-                "FrozenArrayView",
-                Protection::ReadOnly,
-                region.protection(),
+        if !region.is_frozen() || region.protection() != Protection::ReadOnly {
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                alloc::format!(
+                    "FrozenArrayView needs a region from Region::map_frozen (a read-only mapping of a \
+                     frozen BPF_F_RDONLY_PROG map)"
+                ),
             ));
         }
         let raw = RawArray::new::<T>("FrozenArrayView", region, value_size, max_entries)?;
-        Ok(FrozenArrayView {
-            raw,
-            _t: PhantomData,
-        })
+        Ok(FrozenArrayView { raw, _t: PhantomData })
     }
 
     read_methods!();
@@ -631,7 +620,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenArrayView<T> {
         self.raw.check_index(i)?;
         // SAFETY: in bounds and 8-aligned (checked in `new`); any initialised bytes are a T
         // (FromBytes; Immutable: no UnsafeCell); never written while the view lives (the
-        // constructor's contract); the region outlives `&self`.
+        // region is frozen: see `Region::map_frozen`); the region outlives `&self`.
         Ok(unsafe { &*self.raw.elem(i).cast::<T>() })
     }
 
