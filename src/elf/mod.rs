@@ -83,6 +83,16 @@ impl ObjectSpec {
     pub fn global(&self, name: &str) -> Option<&GlobalSpec> {
         self.globals.iter().find(|g| g.name == name)
     }
+
+    /// A C-like spelling of a global variable's type from BTF (`const volatile __u32`,
+    /// `char[28]`), or `None` without BTF information for it.
+    pub fn global_type(&self, global: &GlobalSpec) -> Option<String> {
+        let btf = &self.btf.as_ref()?.types;
+        if global.btf_var_id == 0 {
+            return None;
+        }
+        btf.type_display(global.btf_type_id).ok()
+    }
 }
 
 /// One program, linked and ready for relocation with map fds.

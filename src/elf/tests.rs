@@ -209,7 +209,8 @@ fn check_program_invariants(s: &ObjectSpec) {
             }
             let li: Vec<u32> = p.line_info.chunks_exact(16).map(|r| u32_at(r, 0)).collect();
             assert_eq!(li[0], 0);
-            assert!(li.windows(2).all(|w| w[0] <= w[1]));
+            // The kernel wants strictly increasing line_info offsets.
+            assert!(li.windows(2).all(|w| w[0] < w[1]), "{}: {li:?}", p.name);
             assert!(li.iter().all(|o| (*o as usize) < p.insns.len()));
             for s in &starts {
                 assert!(li.contains(&(*s as u32)), "{}: no line info at {s}", p.name);
@@ -887,10 +888,28 @@ fn mutations_never_panic() {
         seed
     };
     for obj in [COUNTER, GLOBALS, MULTI, SYSCALL] {
+        // Half of the mutations go to the structured parts: BTF, symbols, relocations,
+        // section headers.
+        let mut hot: Vec<(usize, usize)> = sections(obj)
+            .iter()
+            .filter(|s| {
+                s.name.starts_with(".BTF") || s.name.starts_with(".rel") || s.name == ".symtab"
+            })
+            .map(|s| (s.offset, s.size))
+            .collect();
+        hot.push((
+            u64_at(obj, 0x28) as usize,
+            obj.len() - u64_at(obj, 0x28) as usize,
+        ));
         for _ in 0..mutation_rounds() {
             let mut b = obj.to_vec();
             for _ in 0..1 + next() % 4 {
-                let i = (next() % b.len() as u64) as usize;
+                let i = if next() % 2 == 0 {
+                    (next() % b.len() as u64) as usize
+                } else {
+                    let (off, len) = hot[(next() % hot.len() as u64) as usize];
+                    off + (next() % len.max(1) as u64) as usize
+                };
                 b[i] = match next() % 4 {
                     0 => 0,
                     1 => 0xff,
@@ -950,4 +969,53 @@ fn parse_file_from_env() {
         }
         Err(e) => std::println!("error: {e:?}"),
     }
+}
+
+#[test]
+fn static_programs_are_refused() {
+    let mut b = COUNTER.to_vec();
+    let sym = symbol(COUNTER, "count_syscalls");
+    assert_eq!(b[sym + 4], 0x12); // GLOBAL FUNC
+    b[sym + 4] = 0x02; // LOCAL FUNC
+    assert_err(
+        &b,
+        ErrorKind::Unsupported,
+        &[TP, "count_syscalls", "static programs"],
+    );
+}
+
+#[test]
+fn relocations_in_data_are_refused() {
+    // Point .rel.text at .data: pointers in initialised data.
+    let mut b = GLOBALS.to_vec();
+    let rel_text = section(GLOBALS, ".rel.text").hdr;
+    let data_idx = sections(GLOBALS)
+        .iter()
+        .position(|s| s.name == ".data")
+        .unwrap();
+    put32(&mut b, rel_text + 44, data_idx as u32);
+    assert_err(
+        &b,
+        ErrorKind::Unsupported,
+        &["\".data\"", "offset 0x0", "scale", "data sections"],
+    );
+    // ... and at .maps: map-in-map initialisation.
+    let mut b = MULTI.to_vec();
+    let rel = section(MULTI, ".relsocket").hdr;
+    let maps_idx = sections(MULTI)
+        .iter()
+        .position(|s| s.name == ".maps")
+        .unwrap();
+    put32(&mut b, rel + 44, maps_idx as u32);
+    assert_err(&b, ErrorKind::Unsupported, &["\".maps\"", "map-in-map"]);
+}
+
+#[test]
+fn global_type_names() {
+    let s = parse(GLOBALS).unwrap();
+    let t = |n: &str| s.global_type(s.global(n).unwrap());
+    assert_eq!(t("target_tid").as_deref(), Some("const volatile __u32"));
+    assert_eq!(t("in_val").as_deref(), Some("__u64"));
+    assert_eq!(t("data_counter").as_deref(), Some("__u32"));
+    assert_eq!(t("on_getpid.____fmt").as_deref(), Some("const char[28]"));
 }
