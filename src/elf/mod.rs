@@ -11,7 +11,21 @@
 //! count from the file beyond the input's length: it is meant to be fuzzed. Every error names
 //! the section, symbol and offset involved. What mmbpf does not implement (CO-RE relocations,
 //! externs, kfuncs, callbacks, map-in-map, legacy `maps`) is refused with
-//! [`ErrorKind::Unsupported`](crate::ErrorKind::Unsupported).
+//! [`ErrorKind::Unsupported`].
+//!
+//! What clang (19) objects look like, and what this parser does about it:
+//!
+//! - Global variables are relocated against their own symbol (imm 0, offset = `st_value`);
+//!   `static` variables and `static` functions against the *section* symbol, with the offset
+//!   in the instruction's imm (data: byte offset; calls: `st_value / 8 + imm + 1`).
+//! - BTF DATASECs have size 0 and global VARs offset 0: [`ObjectBtf::bytes`] has them set from
+//!   the ELF section sizes and symbols (static VARs already carry their offset).
+//! - String literals land in `.rodata.str1.1`, which has no DATASEC (its map has
+//!   `btf_value_type_id` 0) and only a section symbol.
+//! - `.rel.BTF`/`.rel.BTF.ext` (and `.rel.debug_*` in unstripped objects) are for linkers and
+//!   are ignored; `.llvm_addrsig` is ignored.
+//! - `.BTF.ext` `insn_off`s are byte offsets in their ELF section; [`ProgramSpec`] carries them
+//!   as instruction indexes in the linked program, as `BPF_PROG_LOAD` wants.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
