@@ -819,3 +819,465 @@ fn dump_watch_refreshes_without_syscalls() {
         "--watch 2 makes the same bpf/mmap calls as --watch 0"
     );
 }
+// ---------------------------------------------------------------------------------------
+// run and the demo (BPF).
+
+#[cfg(target_arch = "x86_64")]
+const SYS_GETPPID: u32 = 110;
+#[cfg(target_arch = "aarch64")]
+const SYS_GETPPID: u32 = 173;
+
+/// A helper process (this test binary, re-run as the `helper_process` test) whose pid and
+/// tid are known before `mmbpf run` loads the object: it waits until the command given to
+/// `--exec` opens the fifo `go`, makes exactly N system calls of one kind on the thread
+/// whose tid it reported, then writes to the fifo `done`, which the `--exec` command waits
+/// for. Killed on drop if still running.
+struct Helper {
+    child: std::process::Child,
+    dir: PathBuf,
+    pid: u32,
+    tid: u32,
+}
+
+impl Helper {
+    fn start(syscall: &str, count: u32) -> Helper {
+        let dir = temp_dir("helper");
+        for fifo in ["go", "done"] {
+            let st = Command::new("mkfifo")
+                .arg(dir.join(fifo))
+                .status()
+                .expect("mkfifo");
+            assert!(st.success());
+        }
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "helper_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                "MMBPF_CLI_HELPER",
+                format!("{} {syscall} {count}", dir.display()),
+            )
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn helper");
+        let pid = child.id();
+        let tid_file = dir.join("tid");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let tid = loop {
+            if let Some(t) = std::fs::read_to_string(&tid_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                break t;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the helper did not report its tid"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        Helper {
+            child,
+            dir,
+            pid,
+            tid,
+        }
+    }
+
+    /// The `--exec` command line that releases the helper and waits for it.
+    fn exec_args(&self) -> Vec<String> {
+        vec![
+            "--exec".into(),
+            "timeout".into(),
+            "20".into(),
+            "sh".into(),
+            "-c".into(),
+            "echo go > \"$0\" && read done < \"$1\"".into(),
+            self.dir.join("go").to_string_lossy().into_owned(),
+            self.dir.join("done").to_string_lossy().into_owned(),
+        ]
+    }
+
+    fn exec_json(&self) -> String {
+        let cmd = self.exec_args()[1..].join(" ").replace('"', "\\\"");
+        format!("\"exec\":{{\"command\":\"{cmd}\",\"status\":0,\"signal\":null}}")
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Not a test of its own: the body of [`Helper`] when run with `MMBPF_CLI_HELPER` set.
+#[test]
+fn helper_process() {
+    let Ok(spec) = std::env::var("MMBPF_CLI_HELPER") else {
+        return;
+    };
+    let mut parts = spec.split(' ');
+    let (dir, syscall, count) = (
+        PathBuf::from(parts.next().unwrap()),
+        parts.next().unwrap().to_string(),
+        parts.next().unwrap().parse::<u32>().unwrap(),
+    );
+    // "/proc/thread-self" -> "PID/task/TID".
+    let link = std::fs::read_link("/proc/thread-self").unwrap();
+    let tid = link.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::write(dir.join("tid.tmp"), &tid).unwrap();
+    std::fs::rename(dir.join("tid.tmp"), dir.join("tid")).unwrap();
+    let _ = std::fs::read(dir.join("go")).unwrap();
+    for _ in 0..count {
+        match syscall.as_str() {
+            "getppid" => {
+                std::hint::black_box(std::os::unix::process::parent_id());
+            }
+            "getpid" => {
+                std::hint::black_box(std::process::id());
+            }
+            other => panic!("helper: unknown syscall {other}"),
+        }
+    }
+    std::fs::write(dir.join("done"), "done\n").unwrap();
+    std::process::exit(0);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn triple(a: u32, b: u32, c: u32) -> String {
+    hex(&[a.to_le_bytes(), b.to_le_bytes(), c.to_le_bytes()].concat())
+}
+
+#[test]
+fn demo_counts_the_workload_through_mmap_and_syscalls() {
+    require_bpf!("demo_counts_the_workload_through_mmap_and_syscalls");
+    let out = ok::<&str>(&[]);
+    assert!(
+        out.starts_with("mmbpf demo: counter.bpf.o (bundled)"),
+        "{out}"
+    );
+    let row = |slot: u32| -> Vec<String> {
+        out.lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .find(|w| w.first().map(String::as_str) == Some(&slot.to_string()))
+            .unwrap_or_else(|| panic!("no row for slot {slot}:\n{out}"))
+    };
+    assert_eq!(
+        row(SYS_GETPPID),
+        [
+            "110".replace("110", &SYS_GETPPID.to_string()),
+            "getppid".into(),
+            "1000".into(),
+            "1000".into(),
+            "yes".into(),
+            "1000".into()
+        ]
+    );
+    assert!(
+        !out.contains(" NO "),
+        "mmap and syscall readings differ:\n{out}"
+    );
+    assert!(
+        out.contains("mmap view (memory loads, no syscall)"),
+        "{out}"
+    );
+    assert!(out.contains("1024 x BPF_MAP_LOOKUP_ELEM"), "{out}");
+    assert!(out.contains("x faster than one lookup per slot"), "{out}");
+}
+
+#[test]
+fn run_counter_counts_a_process() {
+    require_bpf!("run_counter_counts_a_process");
+    let h = Helper::start("getppid", 1000);
+    let mut args = vec![
+        "run".to_string(),
+        obj_str("counter.bpf.o"),
+        "--set".into(),
+        format!("target_tgid={}", h.pid),
+        "--json".into(),
+    ];
+    args.extend(h.exec_args());
+    let out = ok(&args);
+    assert!(out.starts_with("{\"maps\":{\"counts\":{\"type\":\"array\",\"key_size\":4,\"value_size\":8,\"max_entries\":1024,\"mmapable\":true,\"entries\":{"), "{out}");
+    let entry = format!("\"{SYS_GETPPID}\":1000");
+    assert!(
+        out.contains(&format!("{entry},")) || out.contains(&format!("{entry}}}")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "\"globals\":{{\"target_tgid\":{},\"total\":",
+            h.pid
+        )),
+        "{out}"
+    );
+    assert!(out.ends_with(&format!("{}}}\n", h.exec_json())), "{out}");
+}
+
+#[test]
+fn run_globals_with_overrides_in_every_section() {
+    require_bpf!("run_globals_with_overrides_in_every_section");
+    let h = Helper::start("getpid", 3);
+    let mut args: Vec<String> = [
+        "run",
+        &obj_str("globals.bpf.o"),
+        "--json",
+        "--set",
+        &format!("target_tid={}", h.tid),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // .rodata, .bss, .data and .data.custom initial values.
+    for s in [
+        "scale=3",
+        "in_val=10",
+        "data_counter=0x10",
+        "custom_add=100",
+    ] {
+        args.extend(["--set".to_string(), s.to_string()]);
+    }
+    args.extend(h.exec_args());
+    let out = ok(&args);
+    let fmt = hex(b"mmbpf globals: in_val=%llu\n\0");
+    // Per getpid with in_val 10: out_mix = 10 * 3 + 100; static_prev 42 -> 10; sums 3 x 10.
+    assert_eq!(
+        out,
+        format!(
+            "{{\"maps\":{{}},\"globals\":{{\"target_tid\":{},\"scale\":3,\"on_getpid.____fmt\":\"{fmt}\",\
+             \"in_val\":10,\"out_val\":10,\"out_mix\":130,\"out_prev\":10,\"out_sum\":30,\"hits\":3,\"static_sum\":30,\
+             \"data_counter\":19,\"static_prev\":10,\"custom_add\":100}},{}}}\n",
+            h.tid,
+            h.exec_json()
+        )
+    );
+}
+
+#[test]
+fn run_globals_text() {
+    require_bpf!("run_globals_text");
+    let h = Helper::start("getpid", 1);
+    let mut args = vec![
+        "run".to_string(),
+        obj_str("globals.bpf.o"),
+        "--set".into(),
+        format!("target_tid={}", h.tid),
+    ];
+    args.extend(h.exec_args());
+    let out = ok(&args);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("set target_tid (.rodata) = {}", h.tid));
+    assert_eq!(
+        lines[1],
+        format!("loaded {}: 1 program, 5 maps", obj_str("globals.bpf.o"))
+    );
+    assert_eq!(
+        lines[2],
+        "attached on_getpid to tracepoint syscalls/sys_enter_getpid"
+    );
+    assert!(
+        lines[3].starts_with("exec timeout 20 sh -c ") && lines[3].ends_with(": exit status 0"),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(lines[4], "detached 1 program");
+    assert_eq!(lines[5], "globals (13):");
+    let globals: Vec<Vec<&str>> = lines[7..]
+        .iter()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let tid = h.tid.to_string();
+    let fmt = format!("0x{}", hex(b"mmbpf globals: in_val=%llu\n\0"));
+    // One getpid with the defaults: in_val 0, scale 1, custom_add 7; out_prev is the first
+    // static_prev (42).
+    let want: Vec<Vec<&str>> = vec![
+        vec!["target_tid", ".rodata", &tid],
+        vec!["scale", ".rodata", "1"],
+        vec!["on_getpid.____fmt", ".rodata", &fmt],
+        vec!["in_val", ".bss", "0"],
+        vec!["out_val", ".bss", "0"],
+        vec!["out_mix", ".bss", "7"],
+        vec!["out_prev", ".bss", "42"],
+        vec!["out_sum", ".bss", "0"],
+        vec!["hits", ".bss", "1"],
+        vec!["static_sum", ".bss", "0"],
+        vec!["data_counter", ".data", "1001"],
+        vec!["static_prev", ".data", "0"],
+        vec!["custom_add", ".data.custom", "7"],
+    ];
+    assert_eq!(globals, want, "{out}");
+}
+
+#[test]
+fn run_multi_tracepoints_and_socket_test_runs() {
+    require_bpf!("run_multi_tracepoints_and_socket_test_runs");
+    let h = Helper::start("getppid", 5);
+    let mut args: Vec<String> = vec!["run".into(), obj_str("multi.bpf.o"), "--json".into()];
+    for s in [
+        format!("target_tid={}", h.tid),
+        format!("watch_nr={SYS_GETPPID}"),
+    ] {
+        args.extend(["--set".to_string(), s]);
+    }
+    args.extend(["--test-run", "socket_drop", "--test-run", "socket_count"].map(String::from));
+    args.extend(h.exec_args());
+    let out = ok(&args);
+    // A 64-byte zero frame: the socket programs see skb->len 50 (the 14-byte Ethernet header
+    // is pulled); socket_drop returns 0, socket_count returns skb->len.
+    let seen = triple(5, SYS_GETPPID, h.tid);
+    assert_eq!(
+        out,
+        format!(
+            "{{\"maps\":{{\"stats\":{{\"type\":\"array\",\"key_size\":4,\"value_size\":12,\"max_entries\":4,\"mmapable\":true,\
+             \"entries\":{{\"0\":\"{}\",\"1\":\"{seen}\",\"2\":\"{seen}\",\"3\":\"{}\"}}}}}},\
+             \"globals\":{{\"target_tid\":{},\"watch_nr\":{SYS_GETPPID}}},\
+             \"test_runs\":[{{\"program\":\"socket_drop\",\"retval\":0}},{{\"program\":\"socket_count\",\"retval\":50}}],{}}}\n",
+            triple(1, 50, 50),
+            triple(1, 50, 50),
+            h.tid,
+            h.exec_json()
+        )
+    );
+}
+
+#[test]
+fn run_syscall_program_test_runs() {
+    require_bpf!("run_syscall_program_test_runs");
+    require_kernel!(
+        "run_syscall_program_test_runs",
+        5,
+        14,
+        "BPF_PROG_TYPE_SYSCALL"
+    );
+    // struct syscall_args { u64 add; u32 tag; u32 runs_out; u64 sum_out; }
+    let ctx = |add: u64, tag: u32, runs: u32, sum: u64| {
+        hex(&[
+            &add.to_le_bytes()[..],
+            &tag.to_le_bytes(),
+            &runs.to_le_bytes(),
+            &sum.to_le_bytes(),
+        ]
+        .concat())
+    };
+    let out = ok(&[
+        "run",
+        &obj_str("syscall.bpf.o"),
+        "--json",
+        "--test-run",
+        &format!("add_ctx={}", ctx(5, 77, 0, 0)),
+        "--test-run",
+        &format!("add_ctx={}", ctx(7, 88, 0, 0)),
+    ]);
+    assert_eq!(
+        out,
+        format!(
+            "{{\"maps\":{{}},\"globals\":{{\"sum\":12,\"runs\":2,\"last_tag\":88}},\"test_runs\":[\
+             {{\"program\":\"add_ctx\",\"retval\":1,\"ctx\":\"{}\"}},{{\"program\":\"add_ctx\",\"retval\":2,\"ctx\":\"{}\"}}]}}\n",
+            ctx(5, 77, 1, 5),
+            ctx(7, 88, 2, 12)
+        )
+    );
+    // Text: the same values.
+    let out = ok(&[
+        "run",
+        &obj_str("syscall.bpf.o"),
+        "--test-run",
+        &format!("add_ctx={}", ctx(5, 77, 0, 0)),
+    ]);
+    assert!(
+        out.contains(&format!(
+            "test run add_ctx: retval 1, ctx {}\n",
+            ctx(5, 77, 1, 5)
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("  sum       .bss     5\n") && out.contains("  last_tag  .bss     77\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn run_set_errors_need_no_privileges() {
+    let o = obj_str("globals.bpf.o");
+    let err = fails(&["run", &o, "--set", "nosuch=1"]);
+    assert!(
+        err.contains("--set nosuch: no global variable of that name (globals: target_tid, scale,"),
+        "{err}"
+    );
+    let err = fails(&["run", &o, "--set", "on_getpid.____fmt=1"]);
+    assert!(err.contains("the variable is 28 bytes"), "{err}");
+    let err = fails(&["run", &o, "--set", "target_tid=0x100000000"]);
+    assert!(
+        err.contains("--set target_tid=4294967296: the value does not fit the 4-byte variable"),
+        "{err}"
+    );
+    let err = fails(&["run", &o, "--set", "target_tid=-2147483649"]);
+    assert!(err.contains("does not fit the 4-byte variable"), "{err}");
+}
+
+#[test]
+fn run_errors() {
+    require_bpf!("run_errors");
+    let o = obj_str("multi.bpf.o");
+    let err = fails(&["run", &o, "--test-run", "nosuch"]);
+    assert!(err.contains("nosuch"), "{err}");
+    let err = fails(&["run", &o, "--test-run", "on_getppid"]);
+    assert!(err.contains("on_getppid"), "{err}");
+    let err = fails(&["run", &o, "--exec", "/nonexistent/command", "arg"]);
+    assert!(
+        err.contains("--exec /nonexistent/command arg: cannot run it"),
+        "{err}"
+    );
+}
+
+/// A program the verifier rejects: exit 1, the error line, then the verifier log.
+#[test]
+fn run_prints_the_verifier_log() {
+    require_bpf!("run_prints_the_verifier_log");
+    let mut bytes = std::fs::read(obj("counter.bpf.o")).unwrap();
+    let (off, _) = section(&bytes, "tracepoint/raw_syscalls/sys_enter").expect("program section");
+    // Instruction 0 becomes `r0 = r5`: r5 is not initialised at program entry.
+    bytes[off..off + 8].copy_from_slice(&[0xbf, 0x50, 0, 0, 0, 0, 0, 0]);
+    let dir = temp_dir("verifier");
+    let path = dir.join("bad.bpf.o");
+    std::fs::write(&path, &bytes).unwrap();
+    let out = mmbpf(&["run", &path.to_string_lossy()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let mut lines = err.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(
+        first.starts_with("mmbpf: ") && first.contains("count_syscalls"),
+        "{err}"
+    );
+    assert_eq!(lines.next(), Some("verifier log:"), "{err}");
+    assert!(err.contains("R5 !read_ok"), "{err}");
+}
+
+/// `(file offset, size)` of the named section of a 64-bit little-endian ELF file.
+fn section(elf: &[u8], name: &str) -> Option<(usize, usize)> {
+    let u16_at = |o: usize| u16::from_le_bytes(elf[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let hdr = |i: usize| shoff + i * shentsize;
+    let strtab = u64_at(hdr(shstrndx) + 0x18);
+    (0..shnum).find_map(|i| {
+        let h = hdr(i);
+        let n = strtab + u32_at(h);
+        let end = elf[n..].iter().position(|&b| b == 0)? + n;
+        (&elf[n..end] == name.as_bytes()).then(|| (u64_at(h + 0x18), u64_at(h + 0x20)))
+    })
+}

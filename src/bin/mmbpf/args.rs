@@ -75,8 +75,6 @@ pub enum Int {
 }
 
 impl Int {
-    // Used by `run` (lands with the loader).
-    #[allow(dead_code)]
     /// The value as `size` little-endian bytes (1, 2, 4 or 8), or `None` if it does not fit
     /// (unsigned range for non-negative values, signed range for negative ones).
     pub fn to_le_bytes(self, size: usize) -> Option<Vec<u8>> {

@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use mmbpf::map::Map;
 
 use crate::args::{DumpArgs, MapSource};
+use crate::bytes_view::BytesView;
 use crate::json::Json;
 use crate::maps::{self, ReadVia};
 use crate::output;
-use crate::{bytes_view, CmdResult, Failure};
+use crate::{CmdResult, Failure};
 
 /// Run `dump`.
 pub fn run(a: &DumpArgs) -> CmdResult {
@@ -29,23 +30,15 @@ pub fn run(a: &DumpArgs) -> CmdResult {
     }
     // The view is made once; every refresh below is memory loads only.
     let view = if info.is_mmapable() {
-        bytes_view::map_ro(&map)?
+        Some(BytesView::map_ro(&map)?)
     } else {
         None
     };
     if a.watch.is_some() && view.is_none() {
         return Err(Failure::new(format!(
-            "--watch needs a map that can be read through mmap; map \"{}\" (id {}) {}",
-            info.name,
-            info.id,
-            if info.is_mmapable() {
-                format!(
-                    "has value_size {}, which this tool has no mmap view for",
-                    info.value_size
-                )
-            } else {
-                "was not created with BPF_F_MMAPABLE (flags 1024)".to_string()
-            }
+            "--watch needs a map that can be read through mmap; map \"{}\" (id {}) was not \
+             created with BPF_F_MMAPABLE (flags 1024)",
+            info.name, info.id
         )));
     }
     let name = if info.name.is_empty() {
@@ -63,7 +56,7 @@ pub fn run(a: &DumpArgs) -> CmdResult {
             }
         }
         let (entries, via) = match &view {
-            Some(v) => (maps::entries_from_view(v.as_ref()), ReadVia::Mmap),
+            Some(v) => (maps::entries_from_view(v)?, ReadVia::Mmap),
             None => (maps::entries_by_syscalls(&map)?, ReadVia::Syscalls),
         };
         let text = if a.json {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use mmbpf::elf::{ObjectSpec, ProgramKind, ProgramSpec};
+use mmbpf::elf::{ObjectSpec, ProgramSpec};
 use mmbpf::map::{MapFlags, MapSpec};
 
 use crate::json::Json;
@@ -51,19 +51,6 @@ pub fn own_insns(p: &ProgramSpec) -> usize {
         .min(p.insns.len())
 }
 
-/// The program type's short name.
-pub fn kind_name(k: &ProgramKind) -> &'static str {
-    match k {
-        ProgramKind::SocketFilter => "socket_filter",
-        ProgramKind::Tracepoint { .. } => "tracepoint",
-        ProgramKind::RawTracepoint { .. } => "raw_tracepoint",
-        ProgramKind::Syscall => "syscall",
-        ProgramKind::Kprobe { .. } => "kprobe",
-        ProgramKind::Kretprobe { .. } => "kretprobe",
-        ProgramKind::Xdp => "xdp",
-    }
-}
-
 fn mmapable(m: &MapSpec) -> bool {
     m.flags.contains(MapFlags::MMAPABLE)
 }
@@ -86,7 +73,7 @@ pub fn to_json(spec: &ObjectSpec, page: usize) -> Json {
             Json::object()
                 .with("name", p.name.as_str())
                 .with("section", p.section.as_str())
-                .with("type", kind_name(&p.kind))
+                .with("type", p.kind.type_name())
                 .with("insns", own_insns(p))
         })
         .collect::<Vec<_>>();
@@ -144,7 +131,7 @@ pub fn to_text(spec: &ObjectSpec, page: usize) -> String {
             vec![
                 p.name.clone(),
                 p.section.clone(),
-                kind_name(&p.kind).to_string(),
+                p.kind.type_name().to_string(),
                 insns,
             ]
         })

@@ -18,7 +18,6 @@ mod json;
 mod maps;
 mod output;
 mod run;
-#[allow(dead_code)] // used by the demo (lands with the loader)
 mod syscalls;
 mod values;
 
