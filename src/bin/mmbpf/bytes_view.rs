@@ -36,23 +36,27 @@ impl BytesView {
         })
     }
 
-    /// Bytes per value (not the stride).
-    pub fn value_size(&self) -> usize {
-        self.value_size
-    }
-
-    /// All values, `len * value_size` bytes (the padding up to the stride removed), copied
-    /// out of the mapping with memory loads only: no system call.
-    pub fn snapshot(&self) -> mmbpf::Result<Vec<u8>> {
-        let mut raw = vec![0u8; self.len * self.stride];
-        self.region.read_bytes(0, &mut raw)?;
-        if self.stride == self.value_size {
-            return Ok(raw);
+    /// The non-zero values as `(index, bytes)`, copied out of the mapping with memory
+    /// loads only (no system call), a bounded chunk at a time.
+    pub fn nonzero(&self) -> mmbpf::Result<Vec<(u32, Vec<u8>)>> {
+        const CHUNK_BYTES: usize = 1 << 16;
+        let per_chunk = (CHUNK_BYTES / self.stride).max(1);
+        let mut buf = Vec::new();
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < self.len {
+            let count = per_chunk.min(self.len - start);
+            buf.resize(count * self.stride, 0);
+            self.region.read_bytes(start * self.stride, &mut buf)?;
+            for (k, elem) in buf.chunks(self.stride).enumerate() {
+                let value = &elem[..self.value_size];
+                if value.iter().any(|&b| b != 0) {
+                    // start + k < len = max_entries, a u32.
+                    out.push(((start + k) as u32, value.to_vec()));
+                }
+            }
+            start += count;
         }
-        Ok(raw
-            .chunks(self.stride)
-            .flat_map(|c| &c[..self.value_size])
-            .copied()
-            .collect())
+        Ok(out)
     }
 }

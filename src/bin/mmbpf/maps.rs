@@ -21,17 +21,7 @@ pub type Entries = Vec<(u32, Vec<u8>)>;
 
 /// Non-zero elements from a byte view (memory loads only).
 pub fn entries_from_view(view: &BytesView) -> mmbpf::Result<Entries> {
-    let size = view.value_size();
-    let all = view.snapshot()?;
-    if size == 0 {
-        return Ok(Vec::new());
-    }
-    Ok(all
-        .chunks(size)
-        .enumerate()
-        .filter(|(_, v)| !values::is_zero(v))
-        .map(|(i, v)| (i as u32, v.to_vec()))
-        .collect())
+    view.nonzero()
 }
 
 /// Non-zero elements by one lookup per index.

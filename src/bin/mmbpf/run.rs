@@ -61,6 +61,19 @@ pub fn run(a: &RunArgs) -> CmdResult {
         plural(obj.maps().count())
     ));
 
+    let report = obj.report();
+    if let Some(why) = &report.btf_rejected {
+        log.push(format!(
+            "note: BTF not loaded ({why}); maps and programs have no type information"
+        ));
+    }
+    if !report.not_mmapable.is_empty() {
+        log.push(format!(
+            "note: the kernel cannot mmap global data ({}): globals are read with syscalls",
+            report.not_mmapable.join(", ")
+        ));
+    }
+
     let links = obj.attach_all()?;
     for l in &links {
         log.push(format!("attached {} to {}", l.program(), l.target()));
