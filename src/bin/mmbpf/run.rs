@@ -96,6 +96,12 @@ pub fn run(a: &RunArgs) -> CmdResult {
 
     let exec = match &a.exec {
         Some(cmd) => {
+            // In text mode, what happened so far comes before the command's own output.
+            if !a.json {
+                let mut t = log.drain(..).collect::<Vec<_>>().join("\n");
+                t.push('\n');
+                output::print(&t)?;
+            }
             let r = exec(cmd, a.json)?;
             log.push(match (r.code, r.signal) {
                 (Some(c), _) => format!("exec {}: exit status {c}", r.command),
