@@ -98,7 +98,7 @@ pub fn run(a: &RunArgs) -> CmdResult {
         Some(cmd) => {
             // In text mode, what happened so far comes before the command's own output.
             if !a.json {
-                let mut t = log.drain(..).collect::<Vec<_>>().join("\n");
+                let mut t = std::mem::take(&mut log).join("\n");
                 t.push('\n');
                 output::print(&t)?;
             }
