@@ -263,27 +263,3 @@ fn map_made_by_bpftool_is_read_through_mmap() {
     assert!(text.contains("\"0x07\""), "bpftool sees the mmap write: {text}");
     std::fs::remove_file(&path).unwrap();
 }
-
-#[test]
-fn no_leaks_over_thousands_of_cycles() {
-    require_bpf!("no_leaks_over_thousands_of_cycles");
-    // Warm up allocations and caches once.
-    {
-        let m = ArrayMap::<u64>::create_mmapable("warm", 1024).unwrap();
-        let v = m.mmap().unwrap();
-        v.store(0, &1).unwrap();
-    }
-    let fds = common::open_fds();
-    let maps = common::mappings();
-    for i in 0..3000u64 {
-        let m = ArrayMap::<u64>::create_mmapable("cycle", 1024).unwrap();
-        let v = m.mmap().unwrap();
-        v.store((i % 1024) as usize, &i).unwrap();
-        let ro = m.mmap_ro().unwrap();
-        assert_eq!(ro.load((i % 1024) as usize).unwrap(), i);
-        drop(m);
-        drop(v);
-    }
-    assert_eq!(common::open_fds(), fds, "file descriptors leaked");
-    assert_eq!(common::mappings(), maps, "mappings leaked");
-}

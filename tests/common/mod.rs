@@ -119,9 +119,10 @@ pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
 }
 
-/// Number of mappings of this process.
+/// Number of BPF map mappings of this process (`anon_inode:bpf-map` lines in
+/// `/proc/self/maps`; other mappings come and go with threads and the allocator).
 pub fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().count()).unwrap_or(0)
+    std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().filter(|l| l.contains("bpf-map")).count()).unwrap_or(0)
 }
 
 #[test]
