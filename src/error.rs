@@ -456,7 +456,10 @@ mod tests {
             "BPF_MAP_FREEZE on map \"counts\": EBUSY (device or resource busy); a writable mapping exists"
         );
         let e = Error::kernel_too_old("BPF_F_MMAPABLE array maps", KernelVersion::new(5, 5));
-        assert_eq!(e.to_string(), "BPF_F_MMAPABLE array maps (needs Linux 5.5 or later)");
+        assert_eq!(
+            e.to_string(),
+            "BPF_F_MMAPABLE array maps (needs Linux 5.5 or later)"
+        );
     }
 
     #[test]

@@ -60,13 +60,19 @@ mod nostd {
         /// # Safety
         /// `fd` must stay open for `'fd`.
         pub const unsafe fn borrow_raw(fd: RawFd) -> Self {
-            BorrowedFd { fd, _lifetime: PhantomData }
+            BorrowedFd {
+                fd,
+                _lifetime: PhantomData,
+            }
         }
     }
 
     impl AsFd for OwnedFd {
         fn as_fd(&self) -> BorrowedFd<'_> {
-            BorrowedFd { fd: self.fd, _lifetime: PhantomData }
+            BorrowedFd {
+                fd: self.fd,
+                _lifetime: PhantomData,
+            }
         }
     }
 

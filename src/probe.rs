@@ -36,7 +36,9 @@ pub fn parse_release(release: &[u8]) -> Option<KernelVersion> {
         if p.is_empty() || p.len() > 4 {
             return None;
         }
-        p.iter().try_fold(0u16, |acc, d| acc.checked_mul(10)?.checked_add((d - b'0') as u16))
+        p.iter().try_fold(0u16, |acc, d| {
+            acc.checked_mul(10)?.checked_add((d - b'0') as u16)
+        })
     };
     let major = num(parts.next()?)?;
     let minor = num(parts.next()?)?;
@@ -84,9 +86,18 @@ mod tests {
 
     #[test]
     fn release_strings() {
-        assert_eq!(parse_release(b"6.1.0-27-amd64"), Some(KernelVersion::new(6, 1)));
-        assert_eq!(parse_release(b"5.10.0-33-cloud-amd64"), Some(KernelVersion::new(5, 10)));
-        assert_eq!(parse_release(b"6.18.44-fc-v657"), Some(KernelVersion::new(6, 18)));
+        assert_eq!(
+            parse_release(b"6.1.0-27-amd64"),
+            Some(KernelVersion::new(6, 1))
+        );
+        assert_eq!(
+            parse_release(b"5.10.0-33-cloud-amd64"),
+            Some(KernelVersion::new(5, 10))
+        );
+        assert_eq!(
+            parse_release(b"6.18.44-fc-v657"),
+            Some(KernelVersion::new(6, 18))
+        );
         assert_eq!(parse_release(b"garbage"), None);
         assert_eq!(parse_release(b"99999999.1"), None);
     }

@@ -31,7 +31,11 @@ fn no_leaks_over_thousands_of_cycles() {
         v.store((i % 1024) as usize, &i).unwrap();
         let ro = m.mmap_ro().unwrap();
         if i == 0 {
-            assert_eq!(common::mappings(), maps + 2, "the count sees live BPF mappings");
+            assert_eq!(
+                common::mappings(),
+                maps + 2,
+                "the count sees live BPF mappings"
+            );
         }
         assert_eq!(ro.load((i % 1024) as usize).unwrap(), i);
         drop(m);
@@ -50,7 +54,12 @@ fn no_leaks_over_ten_thousand_load_cycles() {
     require_bpf!("no_leaks_over_ten_thousand_load_cycles");
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     common::tracefs();
-    let env = |k: &str, d: u32| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+    let env = |k: &str, d: u32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     let cycles = env("MMBPF_LEAK_CYCLES", 10_000);
     let attach_cycles = env("MMBPF_LEAK_ATTACH_CYCLES", cycles / 50);
     let cycle = |i: u32, attach: bool| {
@@ -60,7 +69,11 @@ fn no_leaks_over_ten_thousand_load_cycles() {
         let link = attach.then(|| obj.program("count_syscalls").unwrap().attach().unwrap());
         let view = obj.array_map::<u64>("counts").unwrap().mmap().unwrap();
         let total = obj.global::<u64>("total").unwrap();
-        assert_eq!(view.load(0).unwrap() + total.load(), 0, "target_tgid {i} never runs here");
+        assert_eq!(
+            view.load(0).unwrap() + total.load(),
+            0,
+            "target_tgid {i} never runs here"
+        );
         drop(link);
     };
     cycle(u32::MAX, true);
@@ -69,6 +82,14 @@ fn no_leaks_over_ten_thousand_load_cycles() {
     for i in 0..cycles {
         cycle(u32::MAX - 1 - i, i < attach_cycles);
     }
-    assert_eq!(common::open_fds(), fds, "file descriptors leaked over {cycles} cycles");
-    assert_eq!(common::mappings(), maps, "mappings leaked over {cycles} cycles");
+    assert_eq!(
+        common::open_fds(),
+        fds,
+        "file descriptors leaked over {cycles} cycles"
+    );
+    assert_eq!(
+        common::mappings(),
+        maps,
+        "mappings leaked over {cycles} cycles"
+    );
 }

@@ -20,7 +20,9 @@ const GLOBALS: &[u8] = include_bytes!("../bpf-obj/globals.bpf.o");
 const MULTI: &[u8] = include_bytes!("../bpf-obj/multi.bpf.o");
 const SYSCALL: &[u8] = include_bytes!("../bpf-obj/syscall.bpf.o");
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 #[repr(C)]
 struct Triple {
     a: u32,
@@ -52,7 +54,10 @@ fn counter_counts_this_process_syscalls() {
     assert!(counts.map().info().flags.contains(MapFlags::MMAPABLE));
     let view = counts.mmap().unwrap();
     let total = obj.global::<u64>("total").unwrap();
-    assert_eq!(*obj.rodata::<u32>("target_tgid").unwrap().get(), std::process::id());
+    assert_eq!(
+        *obj.rodata::<u32>("target_tgid").unwrap().get(),
+        std::process::id()
+    );
 
     let link = obj.program("count_syscalls").unwrap().attach().unwrap();
     // getuid (102 on x86_64) is made by no other test.
@@ -64,9 +69,17 @@ fn counter_counts_this_process_syscalls() {
     let after = view.load(nr).unwrap();
     drop(link);
     assert_eq!(after - before, 1000, "exact count through mmap");
-    assert_eq!(counts.get(nr as u32).unwrap(), after, "mmap and syscall agree");
+    assert_eq!(
+        counts.get(nr as u32).unwrap(),
+        after,
+        "mmap and syscall agree"
+    );
     let sum: u64 = view.snapshot().iter().sum();
-    assert!(total.load() >= sum, "total {} >= sum of slots {sum}", total.load());
+    assert!(
+        total.load() >= sum,
+        "total {} >= sum of slots {sum}",
+        total.load()
+    );
     assert!(total.atomic_u64().unwrap().load(Ordering::Relaxed) >= 1000);
 
     // Detached: no more counting.
@@ -96,8 +109,14 @@ fn globals_sections_statics_and_calls() {
     open.set_global("target_tid", &gettid()).unwrap();
     open.set_global("scale", &3u64).unwrap();
     // Wrong size and unknown names are refused.
-    assert_eq!(open.set_global("scale", &3u32).unwrap_err().kind(), ErrorKind::TypeMismatch);
-    assert_eq!(open.set_global("nope", &3u32).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        open.set_global("scale", &3u32).unwrap_err().kind(),
+        ErrorKind::TypeMismatch
+    );
+    assert_eq!(
+        open.set_global("nope", &3u32).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     let obj = open.load().unwrap();
 
     let in_val = obj.global::<u64>("in_val").unwrap();
@@ -108,17 +127,36 @@ fn globals_sections_statics_and_calls() {
     }
     let g = |name: &str| obj.global_ro::<u64>(name).unwrap().load();
     assert_eq!(g("out_val"), 30);
-    assert_eq!(g("out_mix"), 30 * 3 + 7, "rodata override changes behaviour");
+    assert_eq!(
+        g("out_mix"),
+        30 * 3 + 7,
+        "rodata override changes behaviour"
+    );
     assert_eq!(g("out_prev"), 20);
     assert_eq!(g("out_sum"), 60);
     assert_eq!(g("hits"), 3);
-    assert_eq!(g("static_sum"), 60, "static in .bss reached through a section symbol");
-    assert_eq!(g("static_prev"), 30, "static in .data reached through a section symbol");
+    assert_eq!(
+        g("static_sum"),
+        60,
+        "static in .bss reached through a section symbol"
+    );
+    assert_eq!(
+        g("static_prev"),
+        30,
+        "static in .data reached through a section symbol"
+    );
     assert_eq!(obj.global::<u32>("data_counter").unwrap().load(), 1003);
-    assert_eq!(obj.global::<u64>("custom_add").unwrap().load(), 7, ".data.custom");
+    assert_eq!(
+        obj.global::<u64>("custom_add").unwrap().load(),
+        7,
+        ".data.custom"
+    );
     // .rodata is frozen: read-only views and borrowed references, no writable view.
     assert_eq!(*obj.rodata::<u64>("scale").unwrap().get(), 3);
-    assert_eq!(obj.global::<u64>("scale").unwrap_err().kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        obj.global::<u64>("scale").unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
 
     // Cross-check with syscalls: the .bss map's single element holds the same bytes.
     let bss = obj.map(".bss").unwrap();
@@ -127,7 +165,10 @@ fn globals_sections_statics_and_calls() {
     assert_eq!(obj.global_bytes("hits").unwrap(), 3u64.to_ne_bytes());
 
     // The string constant section became a frozen read-only map.
-    let (spec, map) = obj.maps().find(|(s, _)| s.name == ".rodata.str1.1").expect(".rodata.str1.1 map");
+    let (spec, map) = obj
+        .maps()
+        .find(|(s, _)| s.name == ".rodata.str1.1")
+        .expect(".rodata.str1.1 map");
     assert!(spec.flags.contains(MapFlags::RDONLY_PROG));
     let s = map.lookup_bytes(&0u32.to_ne_bytes()).unwrap();
     assert!(s.starts_with(b"mmbpf globals: prev=%llu\n"), "{s:?}");
@@ -139,7 +180,8 @@ fn globals_other_threads_are_filtered_by_rodata() {
     require_bpf!("globals_other_threads_are_filtered_by_rodata");
     common::tracefs();
     let mut open = OpenObject::parse(GLOBALS).unwrap();
-    open.set_global("target_tid", &(gettid() ^ 0x4000_0000)).unwrap();
+    open.set_global("target_tid", &(gettid() ^ 0x4000_0000))
+        .unwrap();
     let obj = open.load().unwrap();
     let _link = obj.program("on_getpid").unwrap().attach().unwrap();
     raw_syscall(libc::SYS_getpid);
@@ -153,14 +195,18 @@ fn multi_programs_socket_filter_and_struct_values() {
     let tid = gettid();
     let mut open = OpenObject::parse(MULTI).unwrap();
     open.set_global("target_tid", &tid).unwrap();
-    open.set_global("watch_nr", &(libc::SYS_getppid as i64)).unwrap();
+    open.set_global::<i64>("watch_nr", &libc::SYS_getppid)
+        .unwrap();
     let obj = open.load().unwrap();
     let names: Vec<&str> = obj.programs().map(|p| p.name()).collect();
     assert_eq!(names.len(), 4, "{names:?}");
     for n in ["socket_count", "socket_drop", "on_getppid", "on_sys_enter"] {
         assert!(names.contains(&n), "{n} in {names:?}");
     }
-    assert!(matches!(obj.program("on_sys_enter").unwrap().kind(), ProgramKind::RawTracepoint { .. }));
+    assert!(matches!(
+        obj.program("on_sys_enter").unwrap().kind(),
+        ProgramKind::RawTracepoint { .. }
+    ));
     let stats = obj.array_map::<Triple>("stats").unwrap();
     let view = stats.mmap().unwrap();
     assert_eq!(view.stride(), 16);
@@ -171,7 +217,11 @@ fn multi_programs_socket_filter_and_struct_values() {
         raw_syscall(libc::SYS_getppid);
     }
     drop(links);
-    let expect = Triple { a: 5, b: libc::SYS_getppid as u32, c: tid };
+    let expect = Triple {
+        a: 5,
+        b: libc::SYS_getppid as u32,
+        c: tid,
+    };
     assert_eq!(view.load(1).unwrap(), expect);
     assert_eq!(view.load(2).unwrap(), expect);
     assert_eq!(stats.get(1).unwrap(), expect);
@@ -179,30 +229,70 @@ fn multi_programs_socket_filter_and_struct_values() {
     // Socket filter on a loopback UDP socket: three 100-byte datagrams.
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let link = obj.program("socket_count").unwrap().attach_socket(rx.as_fd()).unwrap();
-    rx.set_read_timeout(Some(std::time::Duration::from_secs(2))).unwrap();
+    let link = obj
+        .program("socket_count")
+        .unwrap()
+        .attach_socket(rx.as_fd())
+        .unwrap();
+    rx.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .unwrap();
     let mut buf = [0u8; 200];
     for _ in 0..3 {
         tx.send_to(&[7u8; 100], rx.local_addr().unwrap()).unwrap();
         assert_eq!(rx.recv(&mut buf).unwrap(), 100);
     }
     drop(link);
-    assert_eq!(view.load(0).unwrap(), Triple { a: 3, b: 324, c: 108 });
+    assert_eq!(
+        view.load(0).unwrap(),
+        Triple {
+            a: 3,
+            b: 324,
+            c: 108
+        }
+    );
     // Detached: not counted any more.
     tx.send_to(&[7u8; 100], rx.local_addr().unwrap()).unwrap();
     assert_eq!(rx.recv(&mut buf).unwrap(), 100);
     assert_eq!(view.load(0).unwrap().a, 3);
 
     // Test run: a 64-byte frame with ethertype 0.
-    let out = obj.program("socket_drop").unwrap().test_run(&TestRun { data: vec![0u8; 64], ..Default::default() }).unwrap();
+    let out = obj
+        .program("socket_drop")
+        .unwrap()
+        .test_run(&TestRun {
+            data: vec![0u8; 64],
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(out.retval, 0);
     assert_eq!(view.load(3).unwrap(), Triple { a: 1, b: 50, c: 50 });
-    let out = obj.program("socket_count").unwrap().test_run(&TestRun { data: vec![0u8; 64], ..Default::default() }).unwrap();
+    let out = obj
+        .program("socket_count")
+        .unwrap()
+        .test_run(&TestRun {
+            data: vec![0u8; 64],
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(out.retval, 50);
 
     // Attaching a socket filter without a socket, or a tracepoint to a socket, is refused.
-    assert_eq!(obj.program("socket_count").unwrap().attach().unwrap_err().kind(), ErrorKind::InvalidArgument);
-    assert_eq!(obj.program("on_getppid").unwrap().attach_socket(rx.as_fd()).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        obj.program("socket_count")
+            .unwrap()
+            .attach()
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        obj.program("on_getppid")
+            .unwrap()
+            .attach_socket(rx.as_fd())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidArgument
+    );
 }
 
 #[test]
@@ -214,7 +304,10 @@ fn syscall_program_test_run() {
         let err = OpenObject::parse(SYSCALL).unwrap().load().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::KernelTooOld, "{err}");
         assert!(err.to_string().contains("5.14"), "{err}");
-        common::skip("syscall_program_test_run", "BPF_PROG_TYPE_SYSCALL needs Linux 5.14");
+        common::skip(
+            "syscall_program_test_run",
+            "BPF_PROG_TYPE_SYSCALL needs Linux 5.14",
+        );
         return;
     }
     let obj = OpenObject::parse(SYSCALL).unwrap().load().unwrap();
@@ -225,17 +318,30 @@ fn syscall_program_test_run() {
         c[8..12].copy_from_slice(&tag.to_ne_bytes());
         c
     };
-    let out = prog.test_run(&TestRun { ctx: ctx(5, 77), ..Default::default() }).unwrap();
+    let out = prog
+        .test_run(&TestRun {
+            ctx: ctx(5, 77),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(out.retval, 1);
     assert_eq!(u64::from_ne_bytes(out.ctx[16..24].try_into().unwrap()), 5);
-    let out = prog.test_run(&TestRun { ctx: ctx(7, 88), ..Default::default() }).unwrap();
+    let out = prog
+        .test_run(&TestRun {
+            ctx: ctx(7, 88),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(out.retval, 2);
     assert_eq!(u32::from_ne_bytes(out.ctx[12..16].try_into().unwrap()), 2);
     assert_eq!(u64::from_ne_bytes(out.ctx[16..24].try_into().unwrap()), 12);
     assert_eq!(obj.global_ro::<u64>("sum").unwrap().load(), 12);
     assert_eq!(obj.global_ro::<u32>("last_tag").unwrap().load(), 88);
     // A syscall program has no attach point.
-    assert_eq!(prog.attach().unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        prog.attach().unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
 }
 
 #[test]
@@ -246,7 +352,12 @@ fn verifier_rejection_carries_errno_and_log() {
     // ("R9 !read_ok").
     let mut spec = mmbpf::elf::parse(COUNTER).unwrap();
     let p = &mut spec.programs[0];
-    p.insns[0] = mmbpf::sys::abi::BpfInsn { code: 0x79, regs: 0x90, off: 0, imm: 0 };
+    p.insns[0] = mmbpf::sys::abi::BpfInsn {
+        code: 0x79,
+        regs: 0x90,
+        off: 0,
+        imm: 0,
+    };
     p.func_info.clear();
     p.line_info.clear();
     p.map_relocs.retain(|r| r.insn != 0);
@@ -267,11 +378,15 @@ fn pinned_program_and_map_survive_the_object() {
     let map_path = format!("{dir}/mmbpf_test_map_{tag}");
     {
         let obj = OpenObject::parse(COUNTER).unwrap().load().unwrap();
-        obj.program("count_syscalls").unwrap().pin(&prog_path).unwrap();
+        obj.program("count_syscalls")
+            .unwrap()
+            .pin(&prog_path)
+            .unwrap();
         obj.map("counts").unwrap().pin(&map_path).unwrap();
         obj.array_map::<u64>("counts").unwrap().set(9, &99).unwrap();
     }
-    let map = mmbpf::map::ArrayMap::<u64>::new(mmbpf::map::Map::from_pin(&map_path).unwrap()).unwrap();
+    let map =
+        mmbpf::map::ArrayMap::<u64>::new(mmbpf::map::Map::from_pin(&map_path).unwrap()).unwrap();
     assert_eq!(map.mmap().unwrap().load(9).unwrap(), 99);
     assert!(std::fs::metadata(&prog_path).is_ok());
     std::fs::remove_file(&prog_path).unwrap();

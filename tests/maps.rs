@@ -9,7 +9,9 @@ use mmbpf::ErrorKind;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// A 12-byte value: stride 16 in the mmap region.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
 #[repr(C)]
 struct Triple {
     a: u32,
@@ -20,7 +22,11 @@ struct Triple {
 fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("{prefix}{}_{}", std::process::id() % 10000, N.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{prefix}{}_{}",
+        std::process::id() % 10000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 #[test]
@@ -45,10 +51,16 @@ fn u64_mmap_writes_are_seen_by_syscalls_and_back() {
     assert_eq!(all.len(), 1024);
     assert_eq!((all[3], all[7], all[1023]), (42, 0xdead_beef, u64::MAX));
     assert_eq!(all.iter().filter(|&&v| v != 0).count(), 3);
-    assert_eq!(map.read_all().unwrap(), all, "batch lookup and mmap snapshot agree");
+    assert_eq!(
+        map.read_all().unwrap(),
+        all,
+        "batch lookup and mmap snapshot agree"
+    );
 
     // Counters: atomics on the shared page, seen by the kernel.
-    view.atomic_u64(10).unwrap().fetch_add(5, std::sync::atomic::Ordering::Relaxed);
+    view.atomic_u64(10)
+        .unwrap()
+        .fetch_add(5, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(map.get(10).unwrap(), 5);
 
     let err = view.load(1024).unwrap_err();
@@ -62,13 +74,25 @@ fn twelve_byte_values_have_a_sixteen_byte_stride() {
     let map = ArrayMap::<Triple>::create_mmapable("triples", 300).unwrap();
     let view = map.mmap().unwrap();
     assert_eq!(view.stride(), 16);
-    let t = Triple { a: 1, b: 0xffff_ffff, c: 3 };
+    let t = Triple {
+        a: 1,
+        b: 0xffff_ffff,
+        c: 3,
+    };
     view.store(299, &t).unwrap();
     assert_eq!(map.get(299).unwrap(), t);
     map.set(5, &Triple { a: 7, b: 8, c: 9 }).unwrap();
     assert_eq!(view.load(5).unwrap(), Triple { a: 7, b: 8, c: 9 });
     // Element 1 starts 16 bytes in: writing element 0 leaves it alone.
-    view.store(0, &Triple { a: u32::MAX, b: u32::MAX, c: u32::MAX }).unwrap();
+    view.store(
+        0,
+        &Triple {
+            a: u32::MAX,
+            b: u32::MAX,
+            c: u32::MAX,
+        },
+    )
+    .unwrap();
     assert_eq!(map.get(1).unwrap(), Triple::default());
     let mut out = vec![Triple::default(); 300];
     view.copy_to(&mut out).unwrap();
@@ -76,7 +100,13 @@ fn twelve_byte_values_have_a_sixteen_byte_stride() {
     assert_eq!(out[5], Triple { a: 7, b: 8, c: 9 });
     assert_eq!(map.read_all().unwrap(), out);
 
-    let values: Vec<Triple> = (0..300).map(|i| Triple { a: i, b: i * 2, c: i * 3 }).collect();
+    let values: Vec<Triple> = (0..300)
+        .map(|i| Triple {
+            a: i,
+            b: i * 2,
+            c: i * 3,
+        })
+        .collect();
     map.write_batch(0, &values).unwrap();
     assert_eq!(view.snapshot(), values);
 }
@@ -86,7 +116,10 @@ fn four_page_map_far_index() {
     require_bpf!("four_page_map_far_index");
     let map = ArrayMap::<u64>::create_mmapable("four_pages", 2048).unwrap();
     let view = map.mmap().unwrap();
-    assert_eq!(view.region().len(), mmbpf::map::mmap_len(8, 2048, mmbpf::sys::page_size()).unwrap());
+    assert_eq!(
+        view.region().len(),
+        mmbpf::map::mmap_len(8, 2048, mmbpf::sys::page_size()).unwrap()
+    );
     assert_eq!(2048 * 8, 4 * 4096, "four 4 KiB pages");
     view.store(2047, &77).unwrap();
     view.store(1536, &66).unwrap();
@@ -104,7 +137,10 @@ fn value_type_must_match_value_size() {
     assert_eq!(err.kind(), ErrorKind::TypeMismatch);
     assert!(err.to_string().contains("value_size 12"), "{err}");
     let hash = Map::create(&MapSpec::new("hashy", MapType::HASH, 4, 8, 4)).unwrap();
-    assert_eq!(ArrayMap::<u64>::new(hash).unwrap_err().kind(), ErrorKind::TypeMismatch);
+    assert_eq!(
+        ArrayMap::<u64>::new(hash).unwrap_err().kind(),
+        ErrorKind::TypeMismatch
+    );
 }
 
 #[test]
@@ -119,7 +155,9 @@ fn names_are_checked_before_the_syscall() {
 #[test]
 fn non_mmapable_map_cannot_be_mapped() {
     require_bpf!("non_mmapable_map_cannot_be_mapped");
-    let map = ArrayMap::<u64>::new(Map::create(&MapSpec::new("plain", MapType::ARRAY, 4, 8, 8)).unwrap()).unwrap();
+    let map =
+        ArrayMap::<u64>::new(Map::create(&MapSpec::new("plain", MapType::ARRAY, 4, 8, 8)).unwrap())
+            .unwrap();
     let err = map.mmap().unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidState);
     assert!(err.to_string().contains("BPF_F_MMAPABLE"), "{err}");
@@ -154,7 +192,8 @@ fn frozen_maps_map_read_only() {
     assert_eq!(err.kind(), ErrorKind::InvalidState);
     assert!(err.to_string().contains("frozen"), "{err}");
     let len = mmbpf::map::mmap_len(8, 16, mmbpf::sys::page_size()).unwrap();
-    let err = mmbpf::mmap::Region::map(map.map().fd(), len, mmbpf::sys::Protection::ReadWrite).unwrap_err();
+    let err = mmbpf::mmap::Region::map(map.map().fd(), len, mmbpf::sys::Protection::ReadWrite)
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
     assert!(err.errno().is_some());
 
@@ -164,18 +203,26 @@ fn frozen_maps_map_read_only() {
     // A second read-only mapping works.
     assert_eq!(map.mmap_ro().unwrap().load(2).unwrap(), 22);
     // Frozen but programs may still write (no RDONLY_PROG): no borrowed view.
-    assert_eq!(map.mmap_frozen().unwrap_err().kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        map.mmap_frozen().unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
 }
 
 #[test]
 fn frozen_rdonly_prog_map_lends_slices() {
     require_bpf!("frozen_rdonly_prog_map_lends_slices");
-    let spec = MapSpec::mmapable_array("ro_prog", 8, 600).with_flags(MapFlags::MMAPABLE | MapFlags::RDONLY_PROG);
+    let spec = MapSpec::mmapable_array("ro_prog", 8, 600)
+        .with_flags(MapFlags::MMAPABLE | MapFlags::RDONLY_PROG);
     let mut map = ArrayMap::<u64>::create(&spec).unwrap();
     map.set(599, &5).unwrap();
     // The kernel refuses writable mappings of RDONLY_PROG maps; mmbpf says so up front.
     assert_eq!(map.mmap().unwrap_err().kind(), ErrorKind::InvalidState);
-    assert_eq!(map.mmap_frozen().unwrap_err().kind(), ErrorKind::InvalidState, "not frozen yet");
+    assert_eq!(
+        map.mmap_frozen().unwrap_err().kind(),
+        ErrorKind::InvalidState,
+        "not frozen yet"
+    );
     map.map_mut().freeze().unwrap();
     let frozen = map.mmap_frozen().unwrap();
     let slice: &[u64] = frozen.as_slice().unwrap();
@@ -214,7 +261,15 @@ fn open_by_pin_and_by_id() {
 
     let pinned = Map::from_pin(&path).unwrap();
     let info = pinned.info().clone();
-    assert_eq!((info.map_type, info.key_size, info.value_size, info.max_entries), (MapType::ARRAY, 4, 8, 32));
+    assert_eq!(
+        (
+            info.map_type,
+            info.key_size,
+            info.value_size,
+            info.max_entries
+        ),
+        (MapType::ARRAY, 4, 8, 32)
+    );
     assert!(info.is_mmapable());
     assert_eq!(info.name, name);
     assert_eq!(info.id, map.map().info().id);
@@ -235,20 +290,29 @@ fn open_by_pin_and_by_id() {
 fn map_made_by_bpftool_is_read_through_mmap() {
     require_bpf!("map_made_by_bpftool_is_read_through_mmap");
     if Command::new("bpftool").arg("version").output().is_err() {
-        common::unavailable("map_made_by_bpftool_is_read_through_mmap", "bpftool is not installed (apt-get install bpftool)");
+        common::unavailable(
+            "map_made_by_bpftool_is_read_through_mmap",
+            "bpftool is not installed (apt-get install bpftool)",
+        );
         return;
     }
     let dir = common::bpffs();
     let name = unique("bt");
     let path = format!("{dir}/mmbpf_test_{name}");
     let status = Command::new("bpftool")
-        .args(["map", "create", &path, "type", "array", "key", "4", "value", "8", "entries", "64", "name", &name, "flags", "1024"])
+        .args([
+            "map", "create", &path, "type", "array", "key", "4", "value", "8", "entries", "64",
+            "name", &name, "flags", "1024",
+        ])
         .status()
         .unwrap();
     assert!(status.success(), "bpftool map create failed");
     // key 5 = 0x2a (little endian u32 key, u64 value)
     let status = Command::new("bpftool")
-        .args(["map", "update", "pinned", &path, "key", "5", "0", "0", "0", "value", "42", "0", "0", "0", "0", "0", "0", "0"])
+        .args([
+            "map", "update", "pinned", &path, "key", "5", "0", "0", "0", "value", "42", "0", "0",
+            "0", "0", "0", "0", "0",
+        ])
         .status()
         .unwrap();
     assert!(status.success(), "bpftool map update failed");
@@ -258,8 +322,16 @@ fn map_made_by_bpftool_is_read_through_mmap() {
     let view = map.mmap().unwrap();
     assert_eq!(view.load(5).unwrap(), 42);
     view.store(6, &7).unwrap();
-    let out = Command::new("bpftool").args(["map", "lookup", "pinned", &path, "key", "6", "0", "0", "0", "-j"]).output().unwrap();
+    let out = Command::new("bpftool")
+        .args([
+            "map", "lookup", "pinned", &path, "key", "6", "0", "0", "0", "-j",
+        ])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("\"0x07\""), "bpftool sees the mmap write: {text}");
+    assert!(
+        text.contains("\"0x07\""),
+        "bpftool sees the mmap write: {text}"
+    );
     std::fs::remove_file(&path).unwrap();
 }

@@ -858,7 +858,7 @@ fn parse_btf_maps(elf: &Elf<'_>, maps_sec: usize, btf: &Btf) -> Result<Vec<(u64,
         if (spec.map_type == MapType::ARRAY || spec.map_type == MapType::PERCPU_ARRAY)
             && value_stride(spec.value_size)
                 .checked_mul(spec.max_entries.into())
-                .map_or(true, |n| n >= ARRAY_DATA_LIMIT)
+                .is_none_or(|n| n >= ARRAY_DATA_LIMIT)
         {
             return Err(Error::malformed(format!(
                 "{}: value_size {} x max_entries {} overflows the kernel's array map limit",
@@ -1003,11 +1003,7 @@ impl<'a> Ctx<'_, 'a> {
             ))
         })?;
         let name = sym_name(sym);
-        if off % 8 != 0
-            || off
-                .checked_add(8)
-                .map_or(true, |e| e > sec.data.len() as u64)
-        {
+        if off % 8 != 0 || off.checked_add(8).is_none_or(|e| e > sec.data.len() as u64) {
             return Err(Error::malformed(format!(
                 "{}: relocation is outside the section ({} bytes) or not on an 8-byte instruction boundary",
                 at(&name),
@@ -1150,7 +1146,7 @@ impl<'a> Ctx<'_, 'a> {
             let bad = s.value % 8 != 0
                 || s.size % 8 != 0
                 || s.size == 0
-                || s.value.checked_add(s.size).map_or(true, |e| e / 8 > n);
+                || s.value.checked_add(s.size).is_none_or(|e| e / 8 > n);
             if bad || sec.data.len() % 8 != 0 {
                 return Err(Error::malformed(format!(
                     "section {:?}, symbol {:?} at offset {:#x}: function of {} bytes is empty, misaligned or outside the section ({} bytes)",

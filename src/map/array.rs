@@ -51,7 +51,10 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     pub fn new(map: Map) -> Result<Self> {
         let i = map.info();
         check_layout::<T>(&i.name, i.map_type, i.key_size, i.value_size)?;
-        Ok(ArrayMap { map, _t: PhantomData })
+        Ok(ArrayMap {
+            map,
+            _t: PhantomData,
+        })
     }
 
     /// The untyped map.
@@ -83,7 +86,11 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         if index >= self.len() {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
-                format!("index {index} out of bounds for map \"{}\" of {} entries", self.map.name(), self.len()),
+                format!(
+                    "index {index} out of bounds for map \"{}\" of {} entries",
+                    self.map.name(),
+                    self.len()
+                ),
             ));
         }
         Ok(())
@@ -93,7 +100,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     pub fn get(&self, index: u32) -> Result<T> {
         self.check_index(index)?;
         let mut value = T::new_zeroed();
-        self.map.lookup_into(&index.to_ne_bytes(), value.as_mut_bytes())?;
+        self.map
+            .lookup_into(&index.to_ne_bytes(), value.as_mut_bytes())?;
         Ok(value)
     }
 
@@ -101,7 +109,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     /// `EPERM` ([`ErrorKind::InvalidState`]) once the map is frozen.
     pub fn set(&self, index: u32, value: &T) -> Result<()> {
         self.check_index(index)?;
-        self.map.update_bytes(&index.to_ne_bytes(), value.as_bytes())
+        self.map
+            .update_bytes(&index.to_ne_bytes(), value.as_bytes())
     }
 
     /// Read every element with `BPF_MAP_LOOKUP_BATCH` (5.6), falling back to one
@@ -109,7 +118,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     pub fn read_all(&self) -> Result<Vec<T>> {
         let n = self.len() as usize;
         let mut out: Vec<T> = Vec::new();
-        out.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::InvalidArgument, "out of memory for read_all"))?;
+        out.try_reserve_exact(n)
+            .map_err(|_| Error::new(ErrorKind::InvalidArgument, "out of memory for read_all"))?;
         out.resize_with(n, T::new_zeroed);
         self.read_batch_into(0, &mut out)?;
         Ok(out)
@@ -122,7 +132,11 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         if end > self.len() as u64 {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
-                format!("elements {start}..{end} out of bounds for map \"{}\" of {} entries", self.map.name(), self.len()),
+                format!(
+                    "elements {start}..{end} out of bounds for map \"{}\" of {} entries",
+                    self.map.name(),
+                    self.len()
+                ),
             ));
         }
         if out.is_empty() {
@@ -137,16 +151,31 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         while done < out.len() {
             let keys_chunk = &mut keys[done * 4..];
             let values_chunk = out[done..].as_mut_bytes();
-            let prev = if done == 0 && start == 0 { None } else { Some(if done == 0 { in_batch } else { out_batch }) };
+            let prev = if done == 0 && start == 0 {
+                None
+            } else {
+                Some(if done == 0 { in_batch } else { out_batch })
+            };
             let prev_copy = prev;
-            match fd.lookup_batch(prev_copy.as_ref().map(|b| &b[..]), &mut out_batch, keys_chunk, values_chunk) {
+            match fd.lookup_batch(
+                prev_copy.as_ref().map(|b| &b[..]),
+                &mut out_batch,
+                keys_chunk,
+                values_chunk,
+            ) {
                 Ok(0) => break,
                 Ok(n) => done += n as usize,
                 Err((n, Errno::ENOENT)) => {
                     done += n as usize;
                     break;
                 }
-                Err((_, e)) if done == 0 && (e == Errno::EINVAL || e == Errno::ENOTSUPP || e == Errno::EOPNOTSUPP) && probe::kernel_older_than(abi::Cmd::MapLookupBatch.since()) => {
+                Err((_, e))
+                    if done == 0
+                        && (e == Errno::EINVAL
+                            || e == Errno::ENOTSUPP
+                            || e == Errno::EOPNOTSUPP)
+                        && probe::kernel_older_than(abi::Cmd::MapLookupBatch.since()) =>
+                {
                     return self.read_each(start, out);
                 }
                 Err((_, e)) => return Err(self.map.err("BPF_MAP_LOOKUP_BATCH", e)),
@@ -155,7 +184,11 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         if done != out.len() {
             return Err(Error::new(
                 ErrorKind::Syscall,
-                format!("BPF_MAP_LOOKUP_BATCH on map \"{}\" returned {done} of {} elements", self.map.name(), out.len()),
+                format!(
+                    "BPF_MAP_LOOKUP_BATCH on map \"{}\" returned {done} of {} elements",
+                    self.map.name(),
+                    out.len()
+                ),
             ));
         }
         Ok(())
@@ -164,7 +197,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     fn read_each(&self, start: u32, out: &mut [T]) -> Result<()> {
         for (i, slot) in out.iter_mut().enumerate() {
             let idx = start + i as u32;
-            self.map.lookup_into(&idx.to_ne_bytes(), slot.as_mut_bytes())?;
+            self.map
+                .lookup_into(&idx.to_ne_bytes(), slot.as_mut_bytes())?;
         }
         Ok(())
     }
@@ -176,17 +210,32 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         if end > self.len() as u64 {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
-                format!("elements {start}..{end} out of bounds for map \"{}\" of {} entries", self.map.name(), self.len()),
+                format!(
+                    "elements {start}..{end} out of bounds for map \"{}\" of {} entries",
+                    self.map.name(),
+                    self.len()
+                ),
             ));
         }
         let keys: Vec<u8> = (start..end as u32).flat_map(|i| i.to_ne_bytes()).collect();
-        match self.map.map_fd().update_batch(&keys, values.as_bytes(), abi::BPF_ANY) {
+        match self
+            .map
+            .map_fd()
+            .update_batch(&keys, values.as_bytes(), abi::BPF_ANY)
+        {
             Ok(n) if n as usize == values.len() => Ok(()),
             Ok(n) => Err(Error::new(
                 ErrorKind::Syscall,
-                format!("BPF_MAP_UPDATE_BATCH on map \"{}\" wrote {n} of {} elements", self.map.name(), values.len()),
+                format!(
+                    "BPF_MAP_UPDATE_BATCH on map \"{}\" wrote {n} of {} elements",
+                    self.map.name(),
+                    values.len()
+                ),
             )),
-            Err((0, e)) if (e == Errno::EINVAL || e == Errno::ENOTSUPP) && probe::kernel_older_than(abi::Cmd::MapUpdateBatch.since()) => {
+            Err((0, e))
+                if (e == Errno::EINVAL || e == Errno::ENOTSUPP)
+                    && probe::kernel_older_than(abi::Cmd::MapUpdateBatch.since()) =>
+            {
                 for (i, v) in values.iter().enumerate() {
                     self.set(start + i as u32, v)?;
                 }
@@ -201,14 +250,22 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         if !info.flags.contains(MapFlags::MMAPABLE) {
             let err = Error::new(
                 ErrorKind::InvalidState,
-                format!("mmap of map \"{}\": the map was not created with BPF_F_MMAPABLE", info.name),
+                format!(
+                    "mmap of map \"{}\": the map was not created with BPF_F_MMAPABLE",
+                    info.name
+                ),
             );
-            return Err(if probe::kernel_older_than(MMAPABLE_SINCE) { err.with_min_kernel(MMAPABLE_SINCE) } else { err });
+            return Err(if probe::kernel_older_than(MMAPABLE_SINCE) {
+                err.with_min_kernel(MMAPABLE_SINCE)
+            } else {
+                err
+            });
         }
         let len = mmap_len(info.value_size, info.max_entries, page_size()).ok_or_else(|| {
             Error::invalid_argument(format!("map \"{}\": mmap length overflows", info.name))
         })?;
-        Region::map(self.map.fd(), len, prot).map_err(|e| e.context(format_args!("map \"{}\"", info.name)))
+        Region::map(self.map.fd(), len, prot)
+            .map_err(|e| e.context(format_args!("map \"{}\"", info.name)))
     }
 
     /// Map the array read-write (`mmap(2)` with `PROT_READ | PROT_WRITE`, `MAP_SHARED`;
@@ -243,30 +300,49 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     /// write it any more (user space: frozen; programs: read-only), so references are sound.
     pub fn mmap_frozen(&self) -> Result<FrozenArrayView<T>> {
         let info = self.map.info();
-        let len = mmap_len(info.value_size, info.max_entries, page_size())
-            .ok_or_else(|| Error::invalid_argument(format!("map \"{}\": mmap length overflows", info.name)))?;
+        let len = mmap_len(info.value_size, info.max_entries, page_size()).ok_or_else(|| {
+            Error::invalid_argument(format!("map \"{}\": mmap length overflows", info.name))
+        })?;
         let region = Region::map_frozen(&self.map, len)?;
         FrozenArrayView::new(region, info.value_size, info.max_entries)
     }
 }
 
 fn value_size_of<T>() -> Result<u32> {
-    u32::try_from(size_of::<T>()).ok().filter(|&s| s > 0).ok_or_else(|| {
-        Error::new(ErrorKind::TypeMismatch, format!("a value type of {} bytes cannot be a map value", size_of::<T>()))
-    })
+    u32::try_from(size_of::<T>())
+        .ok()
+        .filter(|&s| s > 0)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::TypeMismatch,
+                format!(
+                    "a value type of {} bytes cannot be a map value",
+                    size_of::<T>()
+                ),
+            )
+        })
 }
 
 fn check_layout<T>(name: &str, map_type: MapType, key_size: u32, value_size: u32) -> Result<()> {
     if map_type != MapType::ARRAY {
-        return Err(Error::new(ErrorKind::TypeMismatch, format!("map \"{name}\" is a {map_type} map, not an array")));
+        return Err(Error::new(
+            ErrorKind::TypeMismatch,
+            format!("map \"{name}\" is a {map_type} map, not an array"),
+        ));
     }
     if key_size != 4 {
-        return Err(Error::new(ErrorKind::TypeMismatch, format!("array map \"{name}\" has key_size {key_size}, expected 4")));
+        return Err(Error::new(
+            ErrorKind::TypeMismatch,
+            format!("array map \"{name}\" has key_size {key_size}, expected 4"),
+        ));
     }
     if size_of::<T>() != value_size as usize {
         return Err(Error::new(
             ErrorKind::TypeMismatch,
-            format!("map \"{name}\" has value_size {value_size}, but the Rust type is {} bytes", size_of::<T>()),
+            format!(
+                "map \"{name}\" has value_size {value_size}, but the Rust type is {} bytes",
+                size_of::<T>()
+            ),
         ));
     }
     if align_of::<T>() > 8 {

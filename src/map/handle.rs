@@ -35,7 +35,11 @@ pub struct MapInfo {
 
 impl MapInfo {
     fn from_raw(raw: &abi::BpfMapInfo) -> MapInfo {
-        let name_len = raw.name.iter().position(|&b| b == 0).unwrap_or(raw.name.len());
+        let name_len = raw
+            .name
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(raw.name.len());
         MapInfo {
             map_type: MapType(raw.map_type),
             id: raw.id,
@@ -100,7 +104,8 @@ impl Map {
                 attr.btf_value_type_id = spec.btf_value_type_id;
             }
         }
-        let fd = probe::with_memlock_retry(|| MapFd::create(&attr)).map_err(|e| create_error(spec, e))?;
+        let fd = probe::with_memlock_retry(|| MapFd::create(&attr))
+            .map_err(|e| create_error(spec, e))?;
         let info = MapInfo {
             map_type: spec.map_type,
             id: 0,
@@ -111,7 +116,11 @@ impl Map {
             name: kname,
             btf_id: 0,
         };
-        let mut map = Map { fd, info, frozen: false };
+        let mut map = Map {
+            fd,
+            info,
+            frozen: false,
+        };
         // The id is what users look maps up by; one extra syscall at creation, never per access.
         if let Ok(live) = sys::map_info(map.fd.fd()) {
             map.info.id = live.id;
@@ -127,7 +136,11 @@ impl Map {
                 .with_hint("is the descriptor a BPF map?")
         })?;
         let info = MapInfo::from_raw(fd.cached_info());
-        Ok(Map { fd, info, frozen: false })
+        Ok(Map {
+            fd,
+            info,
+            frozen: false,
+        })
     }
 
     /// Open the map pinned at `path` on a bpffs with `BPF_OBJ_GET` (4.4), read-write.
@@ -142,7 +155,8 @@ impl Map {
         let fd = sys::obj_get(path, 0).map_err(|e| {
             let err = Error::syscall(format!("BPF_OBJ_GET of pinned map {path:?}"), e);
             if e == Errno::ENOENT {
-                err.with_kind(ErrorKind::NotFound).with_hint("nothing is pinned there (is bpffs mounted at /sys/fs/bpf?)")
+                err.with_kind(ErrorKind::NotFound)
+                    .with_hint("nothing is pinned there (is bpffs mounted at /sys/fs/bpf?)")
             } else {
                 err
             }
@@ -214,9 +228,9 @@ impl Map {
             let err = self.err(&format!("BPF_OBJ_PIN at {path:?}"), e);
             match e {
                 Errno::EEXIST => err.with_hint("something is already pinned at that path"),
-                Errno::EPERM | Errno::EINVAL | Errno::ENOENT => {
-                    err.with_hint("the path must be on a mounted bpffs (mount -t bpf bpf /sys/fs/bpf)")
-                }
+                Errno::EPERM | Errno::EINVAL | Errno::ENOENT => err.with_hint(
+                    "the path must be on a mounted bpffs (mount -t bpf bpf /sys/fs/bpf)",
+                ),
                 _ => err,
             }
         })
@@ -254,13 +268,17 @@ impl Map {
     /// `BPF_MAP_LOOKUP_ELEM` into a caller buffer of exactly `value_size` bytes.
     pub fn lookup_into(&self, key: &[u8], value: &mut [u8]) -> Result<()> {
         self.check_sizes(key.len(), value.len())?;
-        self.fd.lookup(key, value, 0).map_err(|e| self.elem_err("BPF_MAP_LOOKUP_ELEM", e))
+        self.fd
+            .lookup(key, value, 0)
+            .map_err(|e| self.elem_err("BPF_MAP_LOOKUP_ELEM", e))
     }
 
     /// `BPF_MAP_UPDATE_ELEM` with `BPF_ANY`.
     pub fn update_bytes(&self, key: &[u8], value: &[u8]) -> Result<()> {
         self.check_sizes(key.len(), value.len())?;
-        self.fd.update(key, value, abi::BPF_ANY).map_err(|e| self.elem_err("BPF_MAP_UPDATE_ELEM", e))
+        self.fd
+            .update(key, value, abi::BPF_ANY)
+            .map_err(|e| self.elem_err("BPF_MAP_UPDATE_ELEM", e))
     }
 
     pub(crate) fn check_sizes(&self, key: usize, value: usize) -> Result<()> {
@@ -294,9 +312,9 @@ impl Map {
     pub(crate) fn elem_err(&self, op: &str, e: Errno) -> Error {
         let err = Error::syscall(format!("{op} on map \"{}\"", self.info.name), e);
         match e {
-            Errno::EPERM if self.frozen || self.info.flags.contains(MapFlags::RDONLY) => {
-                err.with_kind(ErrorKind::InvalidState).with_hint("the map is frozen or read-only for user space")
-            }
+            Errno::EPERM if self.frozen || self.info.flags.contains(MapFlags::RDONLY) => err
+                .with_kind(ErrorKind::InvalidState)
+                .with_hint("the map is frozen or read-only for user space"),
             Errno::ENOENT => err.with_kind(ErrorKind::NotFound),
             _ => err,
         }
@@ -330,19 +348,29 @@ fn create_error(spec: &MapSpec, e: Errno) -> Error {
     if e == Errno::EINVAL {
         let needs: Option<(&str, KernelVersion)> = if spec.flags.contains(MapFlags::MMAPABLE) {
             Some(("BPF_F_MMAPABLE", MMAPABLE_SINCE))
-        } else if spec.flags.intersects(MapFlags::RDONLY_PROG | MapFlags::WRONLY_PROG) {
-            Some(("BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG", KernelVersion::new(5, 2)))
+        } else if spec
+            .flags
+            .intersects(MapFlags::RDONLY_PROG | MapFlags::WRONLY_PROG)
+        {
+            Some((
+                "BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG",
+                KernelVersion::new(5, 2),
+            ))
         } else {
             None
         };
         if let Some((what, min)) = needs {
             if probe::kernel_older_than(min) {
-                return err.with_kind(ErrorKind::KernelTooOld).with_min_kernel(min).with_hint(format!("{what} is not known to this kernel"));
+                return err
+                    .with_kind(ErrorKind::KernelTooOld)
+                    .with_min_kernel(min)
+                    .with_hint(format!("{what} is not known to this kernel"));
             }
         }
     }
     if e == Errno::E2BIG || e == Errno::ENOMEM {
-        return err.with_hint("the map is too large for the kernel (array data must stay below 4 GiB)");
+        return err
+            .with_hint("the map is too large for the kernel (array data must stay below 4 GiB)");
     }
     err
 }

@@ -162,7 +162,13 @@ pub struct MapSpec {
 
 impl MapSpec {
     /// A user map with no BTF and no initial value.
-    pub fn new(name: impl Into<String>, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        map_type: MapType,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+    ) -> Self {
         MapSpec {
             name: name.into(),
             map_type,
@@ -181,7 +187,8 @@ impl MapSpec {
 
     /// A `BPF_MAP_TYPE_ARRAY` of `max_entries` values of `value_size` bytes, `BPF_F_MMAPABLE`.
     pub fn mmapable_array(name: impl Into<String>, value_size: u32, max_entries: u32) -> Self {
-        MapSpec::new(name, MapType::ARRAY, 4, value_size, max_entries).with_flags(MapFlags::MMAPABLE)
+        MapSpec::new(name, MapType::ARRAY, 4, value_size, max_entries)
+            .with_flags(MapFlags::MMAPABLE)
     }
 
     /// Replace the flags.
@@ -192,9 +199,9 @@ impl MapSpec {
 
     /// Bytes between consecutive elements of an array map's mmap region:
     /// The kernel refuses array maps whose element data reaches 4 GiB (`array_map_alloc`).
-pub const ARRAY_DATA_LIMIT: u64 = u32::MAX as u64 - 65536;
+    pub const ARRAY_DATA_LIMIT: u64 = u32::MAX as u64 - 65536;
 
-/// `round_up(value_size, 8)`.
+    /// `round_up(value_size, 8)`.
     pub fn stride(&self) -> u64 {
         value_stride(self.value_size)
     }
@@ -222,22 +229,32 @@ pub const ARRAY_DATA_LIMIT: u64 = u32::MAX as u64 - 65536;
     pub fn validate(&self) -> Result<()> {
         validate_name(&self.name)?;
         if self.origin == MapOrigin::User {
-            check_kernel_name(&self.name).map_err(|e| e.context(format_args!("map \"{}\"", self.name)))?;
+            check_kernel_name(&self.name)
+                .map_err(|e| e.context(format_args!("map \"{}\"", self.name)))?;
         }
         if self.value_size == 0 && self.map_type != MapType::RINGBUF {
-            return Err(Error::invalid_argument(alloc::format!("map \"{}\": value_size is 0", self.name)));
+            return Err(Error::invalid_argument(alloc::format!(
+                "map \"{}\": value_size is 0",
+                self.name
+            )));
         }
         if self.max_entries == 0 {
-            return Err(Error::invalid_argument(alloc::format!("map \"{}\": max_entries is 0", self.name)));
+            return Err(Error::invalid_argument(alloc::format!(
+                "map \"{}\": max_entries is 0",
+                self.name
+            )));
         }
         if self.flags.contains(MapFlags::MMAPABLE) {
             if self.map_type != MapType::ARRAY {
                 return Err(Error::invalid_argument(alloc::format!(
                     "map \"{}\": BPF_F_MMAPABLE is only supported on array maps, not {}",
-                    self.name, self.map_type
+                    self.name,
+                    self.map_type
                 )));
             }
-            if data_len(self.value_size, self.max_entries).is_none_or(|l| l as u64 >= ARRAY_DATA_LIMIT) {
+            if data_len(self.value_size, self.max_entries)
+                .is_none_or(|l| l as u64 >= ARRAY_DATA_LIMIT)
+            {
                 return Err(Error::invalid_argument(alloc::format!(
                     "map \"{}\": value_size {} x max_entries {} exceeds the kernel's 4 GiB array limit",
                     self.name, self.value_size, self.max_entries
@@ -284,7 +301,9 @@ fn validate_name(name: &str) -> Result<()> {
         return Err(Error::invalid_argument("map name is empty"));
     }
     if name.bytes().any(|b| b == 0) {
-        return Err(Error::invalid_argument(alloc::format!("map name {name:?} contains a NUL byte")));
+        return Err(Error::invalid_argument(alloc::format!(
+            "map name {name:?} contains a NUL byte"
+        )));
     }
     Ok(())
 }
@@ -298,7 +317,10 @@ pub fn check_kernel_name(name: &str) -> Result<()> {
             abi::BPF_OBJ_NAME_LEN - 1
         )));
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.')) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.'))
+    {
         return Err(Error::invalid_argument(alloc::format!(
             "name {name:?} contains {c:?}; the kernel allows only [A-Za-z0-9_.]"
         )));
@@ -309,7 +331,13 @@ pub fn check_kernel_name(name: &str) -> Result<()> {
 /// Replace characters the kernel refuses by `_` and cut to 15 bytes.
 pub fn sanitize_kernel_name(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(abi::BPF_OBJ_NAME_LEN - 1)
         .collect()
 }
@@ -346,15 +374,24 @@ mod tests {
         assert!(e.to_string().contains("at most 15"), "{e}");
         assert!(check_kernel_name("has-dash").is_err());
         assert_eq!(sanitize_kernel_name(".data.custom-x"), ".data.custom_x");
-        assert_eq!(sanitize_kernel_name("a_very_long_map_name"), "a_very_long_map");
+        assert_eq!(
+            sanitize_kernel_name("a_very_long_map_name"),
+            "a_very_long_map"
+        );
     }
 
     #[test]
     fn validate_rejects_bad_specs() {
-        assert!(MapSpec::mmapable_array("counts", 8, 1024).validate().is_ok());
+        assert!(MapSpec::mmapable_array("counts", 8, 1024)
+            .validate()
+            .is_ok());
         assert!(MapSpec::mmapable_array("z", 0, 1).validate().is_err());
         assert!(MapSpec::mmapable_array("z", 8, 0).validate().is_err());
         let hash = MapSpec::new("h", MapType::HASH, 4, 8, 1).with_flags(MapFlags::MMAPABLE);
-        assert!(hash.validate().unwrap_err().to_string().contains("only supported on array"));
+        assert!(hash
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("only supported on array"));
     }
 }

@@ -170,15 +170,24 @@ impl Region {
     /// pattern a [`VariableRo`](super::VariableRo) of that span uses (relaxed atomic words).
     /// For reading values whose type is only known at run time.
     pub fn read_bytes(&self, offset: usize, dst: &mut [u8]) -> Result<()> {
-        if offset.checked_add(dst.len()).is_none_or(|end| end > self.len) {
+        if offset
+            .checked_add(dst.len())
+            .is_none_or(|end| end > self.len)
+        {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
-                alloc::format!("{} bytes at offset {offset} of a region of {} bytes", dst.len(), self.len),
+                alloc::format!(
+                    "{} bytes at offset {offset} of a region of {} bytes",
+                    dst.len(),
+                    self.len
+                ),
             ));
         }
         // SAFETY: the span lies in this live region (checked above) and every Rust access to
         // it is atomic; `dst` is a distinct, writable buffer of `dst.len()` bytes.
-        unsafe { super::access::copy_out(self.ptr.as_ptr().add(offset), dst.len(), dst.as_mut_ptr()) };
+        unsafe {
+            super::access::copy_out(self.ptr.as_ptr().add(offset), dst.len(), dst.as_mut_ptr())
+        };
         Ok(())
     }
 

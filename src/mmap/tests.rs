@@ -235,9 +235,15 @@ fn protection_is_checked() {
     assert_eq!(e.kind(), ErrorKind::InvalidState);
     // A read-only region that is not frozen does not lend references either.
     let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
-    assert_eq!(FrozenArrayView::<u64>::new(ro, 8, 4).unwrap_err().kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        FrozenArrayView::<u64>::new(ro, 8, 4).unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
     let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
-    assert_eq!(FrozenVariable::<u64>::new(ro, 0, 8).unwrap_err().kind(), ErrorKind::InvalidState);
+    assert_eq!(
+        FrozenVariable::<u64>::new(ro, 0, 8).unwrap_err().kind(),
+        ErrorKind::InvalidState
+    );
     // A read-only view may read a read-write region.
     assert!(ArrayViewRo::<u64>::new(heap(4096), 8, 4).is_ok());
     let ro = Region::from_heap(4096, Protection::ReadOnly, &[]).unwrap();
@@ -291,8 +297,14 @@ fn region_read_bytes_is_bounds_checked() {
     let mut out = [0u8; 11];
     r.read_bytes(3, &mut out).unwrap();
     assert_eq!(out, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-    assert_eq!(r.read_bytes(4090, &mut out).unwrap_err().kind(), ErrorKind::OutOfBounds);
-    assert_eq!(r.read_bytes(usize::MAX, &mut out).unwrap_err().kind(), ErrorKind::OutOfBounds);
+    assert_eq!(
+        r.read_bytes(4090, &mut out).unwrap_err().kind(),
+        ErrorKind::OutOfBounds
+    );
+    assert_eq!(
+        r.read_bytes(usize::MAX, &mut out).unwrap_err().kind(),
+        ErrorKind::OutOfBounds
+    );
 }
 
 #[test]

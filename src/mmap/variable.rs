@@ -49,7 +49,7 @@ impl RawVar {
         }
         if offset
             .checked_add(size)
-            .map_or(true, |end| end > region.len())
+            .is_none_or(|end| end > region.len())
         {
             return Err(Error::new(
                 ErrorKind::OutOfBounds,
@@ -286,7 +286,10 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenVariable<T> {
                 ),
             ));
         }
-        Ok(FrozenVariable { raw: RawVar::new::<T>("FrozenVariable", region, offset, size)?, _t: PhantomData })
+        Ok(FrozenVariable {
+            raw: RawVar::new::<T>("FrozenVariable", region, offset, size)?,
+            _t: PhantomData,
+        })
     }
 
     var_read_methods!();

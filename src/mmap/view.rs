@@ -203,7 +203,7 @@ pub(super) fn check_word(
     width: usize,
     what: &str,
 ) -> Result<()> {
-    if off.checked_add(width).map_or(true, |end| end > size) {
+    if off.checked_add(width).is_none_or(|end| end > size) {
         return Err(Error::new(
             ErrorKind::OutOfBounds,
             alloc::format!(
@@ -603,14 +603,15 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenArrayView<T> {
         if !region.is_frozen() || region.protection() != Protection::ReadOnly {
             return Err(Error::new(
                 ErrorKind::InvalidState,
-                alloc::format!(
-                    "FrozenArrayView needs a region from Region::map_frozen (a read-only mapping of a \
-                     frozen BPF_F_RDONLY_PROG map)"
-                ),
+                "FrozenArrayView needs a region from Region::map_frozen (a read-only mapping of a \
+                 frozen BPF_F_RDONLY_PROG map)",
             ));
         }
         let raw = RawArray::new::<T>("FrozenArrayView", region, value_size, max_entries)?;
-        Ok(FrozenArrayView { raw, _t: PhantomData })
+        Ok(FrozenArrayView {
+            raw,
+            _t: PhantomData,
+        })
     }
 
     read_methods!();

@@ -44,7 +44,8 @@ pub(super) fn load(spec: ObjectSpec, autoload: &[bool]) -> Result<Object> {
             }
         },
         None => {
-            report.btf_rejected = Some("the object has no .BTF section (compile with clang -g)".into());
+            report.btf_rejected =
+                Some("the object has no .BTF section (compile with clang -g)".into());
             None
         }
     };
@@ -70,7 +71,14 @@ pub(super) fn load(spec: ObjectSpec, autoload: &[bool]) -> Result<Object> {
         programs.push(Some(load_program(p, &spec, &insns, btf_fd)?));
     }
 
-    Ok(Object { spec, maps, regions, programs, btf, report })
+    Ok(Object {
+        spec,
+        maps,
+        regions,
+        programs,
+        btf,
+        report,
+    })
 }
 
 fn load_btf(bytes: &[u8]) -> Result<OwnedFd> {
@@ -86,7 +94,9 @@ fn load_btf(bytes: &[u8]) -> Result<OwnedFd> {
             let text = String::from_utf8_lossy(&log[..end]).into_owned();
             let mut err = Error::syscall("BPF_BTF_LOAD of the object's BTF", errno);
             if probe::kernel_older_than(abi::Cmd::BtfLoad.since()) {
-                err = err.with_kind(ErrorKind::KernelTooOld).with_min_kernel(abi::Cmd::BtfLoad.since());
+                err = err
+                    .with_kind(ErrorKind::KernelTooOld)
+                    .with_min_kernel(abi::Cmd::BtfLoad.since());
             }
             if !text.is_empty() {
                 if let Some(last) = text.lines().rev().find(|l| !l.trim().is_empty()) {
@@ -99,18 +109,30 @@ fn load_btf(bytes: &[u8]) -> Result<OwnedFd> {
     }
 }
 
-fn create_map(m: &MapSpec, btf: Option<BorrowedFd<'_>>, report: &mut LoadReport) -> Result<(Map, Option<Arc<Region>>)> {
+fn create_map(
+    m: &MapSpec,
+    btf: Option<BorrowedFd<'_>>,
+    report: &mut LoadReport,
+) -> Result<(Map, Option<Arc<Region>>)> {
     let global = match m.origin {
         MapOrigin::GlobalData(kind) => Some(kind),
         MapOrigin::User => None,
     };
     if global.is_some() && probe::kernel_older_than(GLOBAL_DATA_SINCE) {
-        return Err(Error::kernel_too_old(format!("global data section {} (BPF_PSEUDO_MAP_VALUE)", m.name), GLOBAL_DATA_SINCE));
+        return Err(Error::kernel_too_old(
+            format!("global data section {} (BPF_PSEUDO_MAP_VALUE)", m.name),
+            GLOBAL_DATA_SINCE,
+        ));
     }
     let mut spec = m.clone();
     let mut map = match Map::create_with_btf(&spec, btf) {
         Ok(map) => map,
-        Err(e) if btf.is_some() && spec.btf_value_type_id != 0 && e.errno() == Some(Errno::EINVAL) && !too_old(&e) => {
+        Err(e)
+            if btf.is_some()
+                && spec.btf_value_type_id != 0
+                && e.errno() == Some(Errno::EINVAL)
+                && !too_old(&e) =>
+        {
             // The kernel refused the BTF type ids (older kernels validate them strictly);
             // the map works without them.
             report.maps_without_btf.push(spec.name.clone());
@@ -125,26 +147,36 @@ fn create_map(m: &MapSpec, btf: Option<BorrowedFd<'_>>, report: &mut LoadReport)
         Err(e) => return Err(e.context(format_args!("creating map \"{}\"", m.name))),
     };
 
-    let Some(kind) = global else { return Ok((map, None)) };
+    let Some(kind) = global else {
+        return Ok((map, None));
+    };
     if !spec.initial_value.is_empty() {
         let mut value = spec.initial_value.clone();
         value.resize(spec.value_size as usize, 0);
-        map.update_bytes(&0u32.to_ne_bytes(), &value)
-            .map_err(|e| e.context(format_args!("writing the initial contents of {}", spec.name)))?;
+        map.update_bytes(&0u32.to_ne_bytes(), &value).map_err(|e| {
+            e.context(format_args!(
+                "writing the initial contents of {}",
+                spec.name
+            ))
+        })?;
     }
     if kind == GlobalDataKind::Rodata {
-        map.freeze().map_err(|e| e.context(format_args!("freezing {}", spec.name)))?;
+        map.freeze()
+            .map_err(|e| e.context(format_args!("freezing {}", spec.name)))?;
     }
     let region = if spec.flags.contains(MapFlags::MMAPABLE) {
-        let len = mmap_len(spec.value_size, 1, sys::page_size())
-            .ok_or_else(|| Error::invalid_argument(format!("{}: mmap length overflows", spec.name)))?;
+        let len = mmap_len(spec.value_size, 1, sys::page_size()).ok_or_else(|| {
+            Error::invalid_argument(format!("{}: mmap length overflows", spec.name))
+        })?;
         let region = if kind == GlobalDataKind::Rodata {
             // Frozen and BPF_F_RDONLY_PROG: a region whose bytes never change.
             Region::map_frozen(&map, len)
         } else {
             Region::map(map.fd(), len, Protection::ReadWrite)
         };
-        Some(Arc::new(region.map_err(|e| e.context(format_args!("mapping {}", spec.name)))?))
+        Some(Arc::new(region.map_err(|e| {
+            e.context(format_args!("mapping {}", spec.name))
+        })?))
     } else {
         None
     };
@@ -161,10 +193,21 @@ fn patch_insns(p: &ProgramSpec, spec: &ObjectSpec, maps: &[Map]) -> Result<Vec<a
     let mut insns = p.insns.clone();
     for r in &p.map_relocs {
         let map = maps.get(r.map).ok_or_else(|| {
-            Error::malformed(format!("program \"{}\": relocation at instruction {} names map #{} of {}", p.name, r.insn, r.map, maps.len()))
+            Error::malformed(format!(
+                "program \"{}\": relocation at instruction {} names map #{} of {}",
+                p.name,
+                r.insn,
+                r.map,
+                maps.len()
+            ))
         })?;
         let fd = map.fd().as_raw_fd();
-        let bad = || Error::malformed(format!("program \"{}\": map relocation at instruction {} is not on an ld_imm64", p.name, r.insn));
+        let bad = || {
+            Error::malformed(format!(
+                "program \"{}\": map relocation at instruction {} is not on an ld_imm64",
+                p.name, r.insn
+            ))
+        };
         if r.insn + 1 >= insns.len() || insns[r.insn].code != abi::BPF_LD_IMM64 {
             return Err(bad());
         }
@@ -191,7 +234,12 @@ fn patch_insns(p: &ProgramSpec, spec: &ObjectSpec, maps: &[Map]) -> Result<Vec<a
     Ok(insns)
 }
 
-fn load_program(p: &ProgramSpec, spec: &ObjectSpec, insns: &[abi::BpfInsn], btf: Option<BorrowedFd<'_>>) -> Result<Program> {
+fn load_program(
+    p: &ProgramSpec,
+    spec: &ObjectSpec,
+    insns: &[abi::BpfInsn],
+    btf: Option<BorrowedFd<'_>>,
+) -> Result<Program> {
     let with_btf = LoadOptions {
         license: &spec.license,
         kern_version: spec.kern_version,
@@ -201,11 +249,20 @@ fn load_program(p: &ProgramSpec, spec: &ObjectSpec, insns: &[abi::BpfInsn], btf:
     };
     match Program::load(&p.name, &p.section, p.kind.clone(), insns, &with_btf) {
         Ok(prog) => Ok(prog),
-        Err(e) if btf.is_some() && e.kind() != ErrorKind::KernelTooOld && e.kind() != ErrorKind::PermissionDenied => {
+        Err(e)
+            if btf.is_some()
+                && e.kind() != ErrorKind::KernelTooOld
+                && e.kind() != ErrorKind::PermissionDenied =>
+        {
             // Some kernels refuse func_info/line_info they cannot match; the program may
             // still load without them. If it does not, the first error (with source lines
             // in the log) is the more useful one.
-            let without = LoadOptions { btf: None, func_info: (&[], 0), line_info: (&[], 0), ..with_btf };
+            let without = LoadOptions {
+                btf: None,
+                func_info: (&[], 0),
+                line_info: (&[], 0),
+                ..with_btf
+            };
             Program::load(&p.name, &p.section, p.kind.clone(), insns, &without).map_err(|_| e)
         }
         Err(e) => Err(e),

@@ -55,7 +55,11 @@ impl OpenObject {
     /// Set the initial value of global variable `name` (in `.data`, `.bss` or `.rodata`,
     /// e.g. a `const volatile` configuration value) before loading. `T` must have the
     /// variable's size.
-    pub fn set_global<T: IntoBytes + Immutable + ?Sized>(&mut self, name: &str, value: &T) -> Result<()> {
+    pub fn set_global<T: IntoBytes + Immutable + ?Sized>(
+        &mut self,
+        name: &str,
+        value: &T,
+    ) -> Result<()> {
         self.set_global_bytes(name, value.as_bytes())
     }
 
@@ -65,11 +69,19 @@ impl OpenObject {
         if bytes.len() != g.size as usize {
             return Err(Error::new(
                 ErrorKind::TypeMismatch,
-                format!("global \"{name}\" in {} is {} bytes, the value given is {} bytes", g.section, g.size, bytes.len()),
+                format!(
+                    "global \"{name}\" in {} is {} bytes, the value given is {} bytes",
+                    g.section,
+                    g.size,
+                    bytes.len()
+                ),
             ));
         }
         let map = self.spec.maps.get_mut(g.map).ok_or_else(|| {
-            Error::malformed(format!("global \"{name}\" refers to map #{} which does not exist", g.map))
+            Error::malformed(format!(
+                "global \"{name}\" refers to map #{} which does not exist",
+                g.map
+            ))
         })?;
         let value_size = map.value_size as usize;
         let start = g.offset as usize;
@@ -101,7 +113,12 @@ impl OpenObject {
     /// Choose whether program `name` is loaded (all are by default), like libbpf's
     /// `bpf_program__set_autoload`.
     pub fn set_autoload(&mut self, name: &str, load: bool) -> Result<()> {
-        let i = self.spec.programs.iter().position(|p| p.name == name).ok_or_else(|| no_program(&self.spec, name))?;
+        let i = self
+            .spec
+            .programs
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| no_program(&self.spec, name))?;
         self.autoload[i] = load;
         Ok(())
     }
@@ -160,10 +177,17 @@ impl Object {
     }
 
     fn map_index(&self, name: &str) -> Result<usize> {
-        self.spec.maps.iter().position(|m| m.name == name).ok_or_else(|| {
-            let names: Vec<&str> = self.spec.maps.iter().map(|m| m.name.as_str()).collect();
-            Error::not_found(format!("no map named \"{name}\" in the object (maps: {})", names.join(", ")))
-        })
+        self.spec
+            .maps
+            .iter()
+            .position(|m| m.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.spec.maps.iter().map(|m| m.name.as_str()).collect();
+                Error::not_found(format!(
+                    "no map named \"{name}\" in the object (maps: {})",
+                    names.join(", ")
+                ))
+            })
     }
 
     /// A typed handle on array map `name`, sharing the map (the descriptor is duplicated).
@@ -172,7 +196,8 @@ impl Object {
         T: zerocopy::FromBytes + IntoBytes + zerocopy::KnownLayout + Immutable,
     {
         let map = self.map(name)?;
-        let fd = crate::sys::dup_cloexec(map.fd()).map_err(|e| Error::syscall(format!("dup of map \"{name}\""), e))?;
+        let fd = crate::sys::dup_cloexec(map.fd())
+            .map_err(|e| Error::syscall(format!("dup of map \"{name}\""), e))?;
         crate::map::ArrayMap::new(Map::from_fd(fd)?)
     }
 
@@ -183,10 +208,18 @@ impl Object {
 
     /// The program named `name` (its function name).
     pub fn program(&self, name: &str) -> Result<&Program> {
-        let i = self.spec.programs.iter().position(|p| p.name == name).ok_or_else(|| no_program(&self.spec, name))?;
-        self.programs[i]
-            .as_ref()
-            .ok_or_else(|| Error::new(ErrorKind::InvalidState, format!("program \"{name}\" was not loaded (autoload off)")))
+        let i = self
+            .spec
+            .programs
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| no_program(&self.spec, name))?;
+        self.programs[i].as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidState,
+                format!("program \"{name}\" was not loaded (autoload off)"),
+            )
+        })
     }
 
     /// Attach every program whose section names an attach point (tracepoints, raw
@@ -229,10 +262,14 @@ impl Object {
         if g.kind == GlobalDataKind::Rodata {
             return Err(Error::new(
                 ErrorKind::InvalidState,
-                format!("global \"{name}\" is in {} (read-only, frozen): use global_ro()", g.section),
+                format!(
+                    "global \"{name}\" is in {} (read-only, frozen): use global_ro()",
+                    g.section
+                ),
             ));
         }
-        Variable::new(region.clone(), g.offset as usize, g.size as usize).map_err(|e| e.context(format_args!("global \"{name}\"")))
+        Variable::new(region.clone(), g.offset as usize, g.size as usize)
+            .map_err(|e| e.context(format_args!("global \"{name}\"")))
     }
 
     /// A read-only view of global `name` in any global-data section.
@@ -241,7 +278,8 @@ impl Object {
         T: zerocopy::FromBytes + IntoBytes + zerocopy::KnownLayout + Immutable,
     {
         let (g, region) = self.global_region(name)?;
-        VariableRo::new(region.clone(), g.offset as usize, g.size as usize).map_err(|e| e.context(format_args!("global \"{name}\"")))
+        VariableRo::new(region.clone(), g.offset as usize, g.size as usize)
+            .map_err(|e| e.context(format_args!("global \"{name}\"")))
     }
 
     /// A `.rodata` global that lends `&T`: the section's map is frozen and
@@ -267,7 +305,10 @@ impl Object {
             Some(r) => Ok((g, r)),
             None => Err(Error::new(
                 ErrorKind::KernelTooOld,
-                format!("global \"{name}\": section {} could not be memory-mapped", g.section),
+                format!(
+                    "global \"{name}\": section {} could not be memory-mapped",
+                    g.section
+                ),
             )
             .with_min_kernel(crate::map::MMAPABLE_SINCE)),
         }
@@ -277,11 +318,17 @@ impl Object {
 fn find_global<'a>(globals: &'a [GlobalSpec], name: &str) -> Result<&'a GlobalSpec> {
     globals.iter().find(|g| g.name == name).ok_or_else(|| {
         let names: Vec<&str> = globals.iter().map(|g| g.name.as_str()).collect();
-        Error::not_found(format!("no global variable named \"{name}\" (globals: {})", names.join(", ")))
+        Error::not_found(format!(
+            "no global variable named \"{name}\" (globals: {})",
+            names.join(", ")
+        ))
     })
 }
 
 fn no_program(spec: &ObjectSpec, name: &str) -> Error {
     let names: Vec<&str> = spec.programs.iter().map(|p| p.name.as_str()).collect();
-    Error::not_found(format!("no program named \"{name}\" in the object (programs: {})", names.join(", ")))
+    Error::not_found(format!(
+        "no program named \"{name}\" in the object (programs: {})",
+        names.join(", ")
+    ))
 }

@@ -70,8 +70,9 @@ impl Link {
 
     fn detach_inner(&mut self) -> Result<()> {
         match &self.kind {
-            LinkKind::PerfEvent(perf) => sys::perf_event_disable(perf.as_fd())
-                .map_err(|e| Error::syscall(format!("PERF_EVENT_IOC_DISABLE for {}", self.target), e)),
+            LinkKind::PerfEvent(perf) => sys::perf_event_disable(perf.as_fd()).map_err(|e| {
+                Error::syscall(format!("PERF_EVENT_IOC_DISABLE for {}", self.target), e)
+            }),
             LinkKind::Socket(sock) => sys::socket_detach_bpf(sock.as_fd())
                 .map_err(|e| Error::syscall(format!("SO_DETACH_BPF for {}", self.target), e)),
             LinkKind::Fd(_) | LinkKind::PerfLink { .. } => Ok(()),
@@ -115,41 +116,74 @@ impl Program {
     pub fn attach_tracepoint(&self, category: &str, name: &str) -> Result<Link> {
         let target = format!("tracepoint {category}/{name}");
         let id = tracepoint_id(category, name)?;
-        let perf = sys::perf_event_open_tracepoint(id)
-            .map_err(|e| Error::syscall(format!("perf_event_open for {target} (id {id}) of program \"{}\"", self.name()), e))?;
+        let perf = sys::perf_event_open_tracepoint(id).map_err(|e| {
+            Error::syscall(
+                format!(
+                    "perf_event_open for {target} (id {id}) of program \"{}\"",
+                    self.name()
+                ),
+                e,
+            )
+        })?;
         let kind = match sys::link_create(self.fd(), perf.as_fd(), abi::BPF_PERF_EVENT, 0) {
             Ok(link) => LinkKind::PerfLink { link, perf },
             Err(e) if probe::kernel_older_than(PERF_LINK_SINCE) || e == Errno::EINVAL => {
                 sys::perf_event_set_bpf(perf.as_fd(), self.fd()).map_err(|e| {
-                    Error::syscall(format!("PERF_EVENT_IOC_SET_BPF attaching program \"{}\" to {target}", self.name()), e)
+                    Error::syscall(
+                        format!(
+                            "PERF_EVENT_IOC_SET_BPF attaching program \"{}\" to {target}",
+                            self.name()
+                        ),
+                        e,
+                    )
                 })?;
-                sys::perf_event_enable(perf.as_fd())
-                    .map_err(|e| Error::syscall(format!("PERF_EVENT_IOC_ENABLE for {target}"), e))?;
+                sys::perf_event_enable(perf.as_fd()).map_err(|e| {
+                    Error::syscall(format!("PERF_EVENT_IOC_ENABLE for {target}"), e)
+                })?;
                 LinkKind::PerfEvent(perf)
             }
             Err(e) => {
                 return Err(Error::syscall(
-                    format!("BPF_LINK_CREATE (BPF_PERF_EVENT) attaching program \"{}\" to {target}", self.name()),
+                    format!(
+                        "BPF_LINK_CREATE (BPF_PERF_EVENT) attaching program \"{}\" to {target}",
+                        self.name()
+                    ),
                     e,
                 ))
             }
         };
-        Ok(Link { kind, program: self.name().into(), target })
+        Ok(Link {
+            kind,
+            program: self.name().into(),
+            target,
+        })
     }
 
     /// Attach to the raw tracepoint `name` with `BPF_RAW_TRACEPOINT_OPEN` (4.17).
     pub fn attach_raw_tracepoint(&self, name: &str) -> Result<Link> {
         let target = format!("raw tracepoint {name}");
-        let c = alloc::ffi::CString::new(name).map_err(|_| Error::invalid_argument(format!("{target}: NUL byte in name")))?;
+        let c = alloc::ffi::CString::new(name)
+            .map_err(|_| Error::invalid_argument(format!("{target}: NUL byte in name")))?;
         let fd = sys::raw_tracepoint_open(&c, self.fd()).map_err(|e| {
-            let err = Error::syscall(format!("BPF_RAW_TRACEPOINT_OPEN attaching program \"{}\" to {target}", self.name()), e);
+            let err = Error::syscall(
+                format!(
+                    "BPF_RAW_TRACEPOINT_OPEN attaching program \"{}\" to {target}",
+                    self.name()
+                ),
+                e,
+            );
             if e == Errno::ENOENT {
-                err.with_kind(ErrorKind::NotFound).with_hint("no such raw tracepoint in this kernel")
+                err.with_kind(ErrorKind::NotFound)
+                    .with_hint("no such raw tracepoint in this kernel")
             } else {
                 err
             }
         })?;
-        Ok(Link { kind: LinkKind::Fd(fd), program: self.name().into(), target })
+        Ok(Link {
+            kind: LinkKind::Fd(fd),
+            program: self.name().into(),
+            target,
+        })
     }
 
     /// Attach a socket filter to `socket` with `setsockopt(SO_ATTACH_BPF)` (3.19). The link
@@ -163,35 +197,63 @@ impl Program {
             )));
         }
         let target = format!("socket fd {}", crate::fd::AsRawFd::as_raw_fd(&socket));
-        let dup = sys::dup_cloexec(socket).map_err(|e| Error::syscall(format!("dup of {target}"), e))?;
-        sys::socket_attach_bpf(dup.as_fd(), self.fd())
-            .map_err(|e| Error::syscall(format!("SO_ATTACH_BPF of program \"{}\" to {target}", self.name()), e))?;
-        Ok(Link { kind: LinkKind::Socket(dup), program: self.name().into(), target })
+        let dup =
+            sys::dup_cloexec(socket).map_err(|e| Error::syscall(format!("dup of {target}"), e))?;
+        sys::socket_attach_bpf(dup.as_fd(), self.fd()).map_err(|e| {
+            Error::syscall(
+                format!("SO_ATTACH_BPF of program \"{}\" to {target}", self.name()),
+                e,
+            )
+        })?;
+        Ok(Link {
+            kind: LinkKind::Socket(dup),
+            program: self.name().into(),
+            target,
+        })
     }
 }
 
 /// The tracepoint's id from tracefs (`/sys/kernel/tracing/events/CAT/NAME/id`, or the
 /// debugfs mount at `/sys/kernel/debug/tracing`).
 fn tracepoint_id(category: &str, name: &str) -> Result<u64> {
-    let bad = |s: &str| s.is_empty() || s.contains('/') || s.contains('\0') || s == "." || s == "..";
+    let bad =
+        |s: &str| s.is_empty() || s.contains('/') || s.contains('\0') || s == "." || s == "..";
     if bad(category) || bad(name) {
-        return Err(Error::invalid_argument(format!("invalid tracepoint name {category:?}/{name:?}")));
+        return Err(Error::invalid_argument(format!(
+            "invalid tracepoint name {category:?}/{name:?}"
+        )));
     }
     let mut last = Errno::ENOENT;
     for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
         let path = format!("{root}/events/{category}/{name}/id\0");
-        let Ok(cpath) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else { continue };
+        let Ok(cpath) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
+            continue;
+        };
         let mut buf = [0u8; 32];
         match sys::read_small_file(cpath, &mut buf) {
             Ok(n) => {
-                let text: Vec<u8> = buf[..n].iter().copied().take_while(|b| b.is_ascii_digit()).collect();
-                let id = core::str::from_utf8(&text).ok().and_then(|t| t.parse::<u64>().ok());
-                return id.ok_or_else(|| Error::malformed(format!("tracefs id file {} holds no number", &path[..path.len() - 1])));
+                let text: Vec<u8> = buf[..n]
+                    .iter()
+                    .copied()
+                    .take_while(|b| b.is_ascii_digit())
+                    .collect();
+                let id = core::str::from_utf8(&text)
+                    .ok()
+                    .and_then(|t| t.parse::<u64>().ok());
+                return id.ok_or_else(|| {
+                    Error::malformed(format!(
+                        "tracefs id file {} holds no number",
+                        &path[..path.len() - 1]
+                    ))
+                });
             }
             Err(e) => last = e,
         }
     }
-    let err = Error::syscall(format!("reading the id of tracepoint {category}/{name}"), last);
+    let err = Error::syscall(
+        format!("reading the id of tracepoint {category}/{name}"),
+        last,
+    );
     Err(if last == Errno::ENOENT {
         err.with_kind(ErrorKind::NotFound).with_hint(
             "no such tracepoint, or tracefs is not mounted (mount -t tracefs tracefs /sys/kernel/tracing)",

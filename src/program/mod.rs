@@ -57,10 +57,17 @@ impl Program {
     /// load is repeated with a log (growing the buffer on `ENOSPC`) and the error carries
     /// the errno and the end of the log ([`Error::verifier_log`]). On kernels before 5.11
     /// an `EPERM` from `RLIMIT_MEMLOCK` is handled by raising the limit once.
-    pub fn load(name: &str, section: &str, kind: ProgramKind, insns: &[BpfInsn], opts: &LoadOptions<'_>) -> Result<Program> {
+    pub fn load(
+        name: &str,
+        section: &str,
+        kind: ProgramKind,
+        insns: &[BpfInsn],
+        opts: &LoadOptions<'_>,
+    ) -> Result<Program> {
         let kname = kernel_prog_name(name);
-        let license = CString::new(opts.license)
-            .map_err(|_| Error::invalid_argument(format!("program \"{name}\": license contains a NUL byte")))?;
+        let license = CString::new(opts.license).map_err(|_| {
+            Error::invalid_argument(format!("program \"{name}\": license contains a NUL byte"))
+        })?;
         let req = ProgLoadRequest {
             prog_type: kind.prog_type(),
             expected_attach_type: kind.expected_attach_type(),
@@ -68,7 +75,11 @@ impl Program {
             insns,
             license: &license,
             kern_version: opts.kern_version,
-            prog_flags: if kind.is_sleepable() { crate::sys::abi::BPF_F_SLEEPABLE } else { 0 },
+            prog_flags: if kind.is_sleepable() {
+                crate::sys::abi::BPF_F_SLEEPABLE
+            } else {
+                0
+            },
             btf_fd: opts.btf,
             func_info: opts.func_info.0,
             func_info_rec_size: opts.func_info.1,
@@ -76,14 +87,24 @@ impl Program {
             line_info_rec_size: opts.line_info.1,
         };
         match probe::with_memlock_retry(|| sys::prog_load(&req, None)) {
-            Ok(fd) => Ok(Program { fd, name: name.into(), section: section.into(), kind }),
+            Ok(fd) => Ok(Program {
+                fd,
+                name: name.into(),
+                section: section.into(),
+                kind,
+            }),
             Err(first) => Err(explain_load_failure(name, section, &kind, &req, first)),
         }
     }
 
     /// Adopt a program descriptor (from a pin or an id); `kind` is what the caller knows of it.
     pub fn from_fd(fd: OwnedFd, name: &str, section: &str, kind: ProgramKind) -> Program {
-        Program { fd, name: name.into(), section: section.into(), kind }
+        Program {
+            fd,
+            name: name.into(),
+            section: section.into(),
+            kind,
+        }
     }
 
     /// The function name in the object.
@@ -108,9 +129,12 @@ impl Program {
 
     /// The kernel's id for this program (`BPF_OBJ_GET_INFO_BY_FD`).
     pub fn id(&self) -> Result<u32> {
-        sys::prog_info(self.fd())
-            .map(|i| i.id)
-            .map_err(|e| Error::syscall(format!("BPF_OBJ_GET_INFO_BY_FD on program \"{}\"", self.name), e))
+        sys::prog_info(self.fd()).map(|i| i.id).map_err(|e| {
+            Error::syscall(
+                format!("BPF_OBJ_GET_INFO_BY_FD on program \"{}\"", self.name),
+                e,
+            )
+        })
     }
 
     /// Pin the program at `path` on a bpffs (`BPF_OBJ_PIN`, 4.4).
@@ -126,7 +150,10 @@ impl Program {
     /// [`Program::pin`] with a C string path.
     pub fn pin_cstr(&self, path: &CStr) -> Result<()> {
         sys::obj_pin(self.fd(), path).map_err(|e| {
-            let err = Error::syscall(format!("BPF_OBJ_PIN of program \"{}\" at {path:?}", self.name), e);
+            let err = Error::syscall(
+                format!("BPF_OBJ_PIN of program \"{}\" at {path:?}", self.name),
+                e,
+            );
             if e == Errno::EEXIST {
                 err.with_hint("something is already pinned at that path")
             } else {
@@ -142,13 +169,23 @@ fn kernel_prog_name(name: &str) -> String {
     crate::map::sanitize_kernel_name(name)
 }
 
-fn explain_load_failure(name: &str, section: &str, kind: &ProgramKind, req: &ProgLoadRequest<'_>, first: Errno) -> Error {
+fn explain_load_failure(
+    name: &str,
+    section: &str,
+    kind: &ProgramKind,
+    req: &ProgLoadRequest<'_>,
+    first: Errno,
+) -> Error {
     let what = format!("BPF_PROG_LOAD of program \"{name}\" (section \"{section}\")");
     if first == Errno::EPERM {
         return Error::syscall(what, first).with_hint(probe::eperm_hint());
     }
     if probe::kernel_older_than(kind.min_kernel()) {
-        return Error::kernel_too_old(format!("{what}: {} programs", kind.type_name()), kind.min_kernel()).with_errno(first);
+        return Error::kernel_too_old(
+            format!("{what}: {} programs", kind.type_name()),
+            kind.min_kernel(),
+        )
+        .with_errno(first);
     }
     // Retry with a verifier log, growing the buffer until the log fits.
     let mut size = 256 << 10;
@@ -181,7 +218,11 @@ fn explain_load_failure(name: &str, section: &str, kind: &ProgramKind, req: &Pro
     let mut err = Error::new(kind_of, what).with_errno(errno);
     if !log_text.is_empty() {
         err = err.with_verifier_log(log_tail(&log_text));
-        if let Some(last) = log_text.lines().rev().find(|l| !l.trim().is_empty() && !l.starts_with("processed ")) {
+        if let Some(last) = log_text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("processed "))
+        {
             err = err.with_hint(format!("verifier: {}", last.trim()));
         }
     }
@@ -198,22 +239,11 @@ fn log_tail(log: &str) -> String {
         start += 1;
     }
     let cut = log[start..].find('\n').map_or(start, |i| start + i + 1);
-    format!("...(log truncated to its last {} bytes)\n{}", log.len() - cut, &log[cut..])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_tail_keeps_the_end() {
-        let long: String = (0..10_000).map(|i| format!("line {i}\n")).collect();
-        let tail = log_tail(&long);
-        assert!(tail.starts_with("...(log truncated"));
-        assert!(tail.ends_with("line 9999\n"));
-        assert!(tail.len() < LOG_TAIL + 100);
-        assert_eq!(log_tail("short"), "short");
-    }
+    format!(
+        "...(log truncated to its last {} bytes)\n{}",
+        log.len() - cut,
+        &log[cut..]
+    )
 }
 
 impl ProgramKind {
@@ -232,11 +262,29 @@ impl ProgramKind {
 
     /// Whether [`Program::attach`] can attach it from the section name alone.
     pub fn has_attach_point(&self) -> bool {
-        matches!(self, ProgramKind::Tracepoint { .. } | ProgramKind::RawTracepoint { .. })
+        matches!(
+            self,
+            ProgramKind::Tracepoint { .. } | ProgramKind::RawTracepoint { .. }
+        )
     }
 
     /// Whether a test run needs packet data (socket filters, XDP).
     pub fn needs_packet_data(&self) -> bool {
         matches!(self, ProgramKind::SocketFilter | ProgramKind::Xdp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_tail_keeps_the_end() {
+        let long: String = (0..10_000).map(|i| format!("line {i}\n")).collect();
+        let tail = log_tail(&long);
+        assert!(tail.starts_with("...(log truncated"));
+        assert!(tail.ends_with("line 9999\n"));
+        assert!(tail.len() < LOG_TAIL + 100);
+        assert_eq!(log_tail("short"), "short");
     }
 }

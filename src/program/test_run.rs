@@ -50,24 +50,44 @@ impl Program {
         let out = sys::prog_test_run(
             self.fd(),
             &input.data,
-            if data_out.is_empty() { None } else { Some(&mut data_out) },
+            if data_out.is_empty() {
+                None
+            } else {
+                Some(&mut data_out)
+            },
             &mut ctx,
             None,
             input.repeat,
         )
         .map_err(|e| {
-            let err = Error::syscall(format!("BPF_PROG_TEST_RUN of program \"{}\" ({})", self.name(), self.kind().type_name()), e);
+            let err = Error::syscall(
+                format!(
+                    "BPF_PROG_TEST_RUN of program \"{}\" ({})",
+                    self.name(),
+                    self.kind().type_name()
+                ),
+                e,
+            );
             match e {
-                Errno::ENOTSUPP | Errno::EOPNOTSUPP => err
-                    .with_kind(ErrorKind::Unsupported)
-                    .with_hint(format!("the kernel cannot test-run {} programs", self.kind().type_name())),
-                Errno::EINVAL if self.kind().needs_packet_data() && input.data.len() < 14 => {
-                    err.with_hint("packet programs need input data of at least an Ethernet header (14 bytes)")
+                Errno::ENOTSUPP | Errno::EOPNOTSUPP => {
+                    err.with_kind(ErrorKind::Unsupported).with_hint(format!(
+                        "the kernel cannot test-run {} programs",
+                        self.kind().type_name()
+                    ))
                 }
+                Errno::EINVAL if self.kind().needs_packet_data() && input.data.len() < 14 => err
+                    .with_hint(
+                        "packet programs need input data of at least an Ethernet header (14 bytes)",
+                    ),
                 _ => err,
             }
         })?;
         data_out.truncate(out.data_size_out as usize);
-        Ok(TestRunResult { retval: out.retval, duration_ns: out.duration_ns, data: data_out, ctx })
+        Ok(TestRunResult {
+            retval: out.retval,
+            duration_ns: out.duration_ns,
+            data: data_out,
+            ctx,
+        })
     }
 }

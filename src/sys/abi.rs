@@ -326,7 +326,9 @@ pub struct BpfProgInfo {
 }
 
 /// A BPF instruction (`struct bpf_insn`): opcode, `dst:4 src:4` registers, offset, immediate.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, IntoBytes, FromBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, IntoBytes, FromBytes, Immutable, KnownLayout,
+)]
 #[repr(C)]
 pub struct BpfInsn {
     pub code: u8,
@@ -525,7 +527,12 @@ mod tests {
 
     #[test]
     fn insn_register_nibbles() {
-        let mut insn = BpfInsn { code: BPF_LD_IMM64, regs: 0x01, off: 0, imm: 0 };
+        let mut insn = BpfInsn {
+            code: BPF_LD_IMM64,
+            regs: 0x01,
+            off: 0,
+            imm: 0,
+        };
         assert_eq!(insn.dst_reg(), 1);
         assert_eq!(insn.src_reg(), 0);
         insn.set_src_reg(BPF_PSEUDO_MAP_VALUE);

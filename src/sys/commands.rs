@@ -155,7 +155,12 @@ impl MapFd {
 
     /// `BPF_MAP_UPDATE_BATCH` (5.6): write `keys.len() / key_size` elements. Returns how
     /// many the kernel wrote (on error too).
-    pub fn update_batch(&self, keys: &[u8], values: &[u8], elem_flags: u64) -> Result<u32, (u32, Errno)> {
+    pub fn update_batch(
+        &self,
+        keys: &[u8],
+        values: &[u8],
+        elem_flags: u64,
+    ) -> Result<u32, (u32, Errno)> {
         let ks = self.info.key_size as usize;
         let vs = self.info.value_size as usize;
         if matches!(self.info.map_type, 5 | 6 | 10 | 21) {
@@ -182,7 +187,10 @@ impl MapFd {
     /// `BPF_MAP_FREEZE` (5.2): make the map read-only for user space (syscalls and new
     /// writable mmaps). `EBUSY` while a writable mapping exists.
     pub fn freeze(&self) -> Result<(), Errno> {
-        let mut a = MapElemAttr { map_fd: raw(self.fd()), ..Default::default() };
+        let mut a = MapElemAttr {
+            map_fd: raw(self.fd()),
+            ..Default::default()
+        };
         bpf(Cmd::MapFreeze, &mut a).map(drop)
     }
 }
@@ -202,32 +210,50 @@ pub fn prog_info(fd: BorrowedFd<'_>) -> Result<BpfProgInfo, Errno> {
 }
 
 fn obj_info(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(), Errno> {
-    let mut a = ObjGetInfoAttr { bpf_fd: raw(fd), info_len: buf.len() as u32, info: ptr(buf.as_mut_ptr()) };
+    let mut a = ObjGetInfoAttr {
+        bpf_fd: raw(fd),
+        info_len: buf.len() as u32,
+        info: ptr(buf.as_mut_ptr()),
+    };
     bpf(Cmd::ObjGetInfoByFd, &mut a).map(drop)
 }
 
 /// `BPF_OBJ_PIN` (4.4): pin the object at `path` on a bpffs.
 pub fn obj_pin(fd: BorrowedFd<'_>, path: &CStr) -> Result<(), Errno> {
-    let mut a = ObjPinAttr { pathname: ptr(path.as_ptr()), bpf_fd: raw(fd), file_flags: 0 };
+    let mut a = ObjPinAttr {
+        pathname: ptr(path.as_ptr()),
+        bpf_fd: raw(fd),
+        file_flags: 0,
+    };
     bpf(Cmd::ObjPin, &mut a).map(drop)
 }
 
 /// `BPF_OBJ_GET` (4.4): open the object pinned at `path`; `file_flags` is `BPF_F_RDONLY`,
 /// `BPF_F_WRONLY` or 0.
 pub fn obj_get(path: &CStr, file_flags: u32) -> Result<OwnedFd, Errno> {
-    let mut a = ObjPinAttr { pathname: ptr(path.as_ptr()), bpf_fd: 0, file_flags };
+    let mut a = ObjPinAttr {
+        pathname: ptr(path.as_ptr()),
+        bpf_fd: 0,
+        file_flags,
+    };
     bpf_fd(Cmd::ObjGet, &mut a)
 }
 
 /// `BPF_MAP_GET_FD_BY_ID` (4.13).
 pub fn map_get_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
-    let mut a = GetFdByIdAttr { id, ..Default::default() };
+    let mut a = GetFdByIdAttr {
+        id,
+        ..Default::default()
+    };
     bpf_fd(Cmd::MapGetFdById, &mut a)
 }
 
 /// `BPF_PROG_GET_FD_BY_ID` (4.13).
 pub fn prog_get_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
-    let mut a = GetFdByIdAttr { id, ..Default::default() };
+    let mut a = GetFdByIdAttr {
+        id,
+        ..Default::default()
+    };
     bpf_fd(Cmd::ProgGetFdById, &mut a)
 }
 
@@ -261,15 +287,20 @@ pub struct ProgLoadRequest<'a> {
 }
 
 /// `BPF_PROG_LOAD` (3.18). With `log`, the verifier writes its log there at `log_level`.
-pub fn prog_load(req: &ProgLoadRequest<'_>, log: Option<(&mut [u8], u32)>) -> Result<OwnedFd, Errno> {
-    let mut a = ProgLoadAttr::default();
-    a.prog_type = req.prog_type;
-    a.expected_attach_type = req.expected_attach_type;
-    a.insn_cnt = u32::try_from(req.insns.len()).map_err(|_| Errno::E2BIG)?;
-    a.insns = ptr(req.insns.as_ptr());
-    a.license = ptr(req.license.as_ptr());
-    a.kern_version = req.kern_version;
-    a.prog_flags = req.prog_flags;
+pub fn prog_load(
+    req: &ProgLoadRequest<'_>,
+    log: Option<(&mut [u8], u32)>,
+) -> Result<OwnedFd, Errno> {
+    let mut a = ProgLoadAttr {
+        prog_type: req.prog_type,
+        expected_attach_type: req.expected_attach_type,
+        insn_cnt: u32::try_from(req.insns.len()).map_err(|_| Errno::E2BIG)?,
+        insns: ptr(req.insns.as_ptr()),
+        license: ptr(req.license.as_ptr()),
+        kern_version: req.kern_version,
+        prog_flags: req.prog_flags,
+        ..Default::default()
+    };
     if req.name.len() >= BPF_OBJ_NAME_LEN {
         return Err(Errno::EINVAL);
     }
@@ -299,7 +330,9 @@ pub fn prog_load(req: &ProgLoadRequest<'_>, log: Option<(&mut [u8], u32)>) -> Re
         if !buf.is_empty() {
             buf[0] = 0;
             a.log_level = level;
-            a.log_size = u32::try_from(buf.len()).unwrap_or(u32::MAX & !0xff).min(u32::MAX >> 8);
+            a.log_size = u32::try_from(buf.len())
+                .unwrap_or(u32::MAX)
+                .min(u32::MAX >> 8);
             a.log_buf = ptr(buf.as_mut_ptr());
         }
     }
@@ -317,7 +350,9 @@ pub fn btf_load(btf: &[u8], log: Option<&mut [u8]>) -> Result<OwnedFd, Errno> {
         if !buf.is_empty() {
             buf[0] = 0;
             a.btf_log_level = BPF_LOG_LEVEL1;
-            a.btf_log_size = u32::try_from(buf.len()).unwrap_or(u32::MAX >> 8).min(u32::MAX >> 8);
+            a.btf_log_size = u32::try_from(buf.len())
+                .unwrap_or(u32::MAX >> 8)
+                .min(u32::MAX >> 8);
             a.btf_log_buf = ptr(buf.as_mut_ptr());
         }
     }
@@ -327,14 +362,29 @@ pub fn btf_load(btf: &[u8], log: Option<&mut [u8]>) -> Result<OwnedFd, Errno> {
 /// `BPF_RAW_TRACEPOINT_OPEN` (4.17): attach `prog` to the raw tracepoint `name`; the
 /// returned descriptor is the attachment (closing it detaches).
 pub fn raw_tracepoint_open(name: &CStr, prog: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
-    let mut a = RawTracepointOpenAttr { name: ptr(name.as_ptr()), prog_fd: raw(prog), _pad0: 0 };
+    let mut a = RawTracepointOpenAttr {
+        name: ptr(name.as_ptr()),
+        prog_fd: raw(prog),
+        _pad0: 0,
+    };
     bpf_fd(Cmd::RawTracepointOpen, &mut a)
 }
 
 /// `BPF_LINK_CREATE` (5.7) with `target` as the first 8 bytes of the per-type union
 /// (`perf_event.bpf_cookie` for `BPF_PERF_EVENT`, 5.15).
-pub fn link_create(prog: BorrowedFd<'_>, target_fd: BorrowedFd<'_>, attach_type: u32, target: u64) -> Result<OwnedFd, Errno> {
-    let mut a = LinkCreateAttr { prog_fd: raw(prog), target_fd: raw(target_fd), attach_type, flags: 0, target };
+pub fn link_create(
+    prog: BorrowedFd<'_>,
+    target_fd: BorrowedFd<'_>,
+    attach_type: u32,
+    target: u64,
+) -> Result<OwnedFd, Errno> {
+    let mut a = LinkCreateAttr {
+        prog_fd: raw(prog),
+        target_fd: raw(target_fd),
+        attach_type,
+        flags: 0,
+        target,
+    };
     bpf_fd(Cmd::LinkCreate, &mut a)
 }
 
@@ -365,9 +415,17 @@ pub fn prog_test_run(
     let mut a = ProgTestRunAttr {
         prog_fd: raw(prog),
         data_size_in: u32::try_from(data_in.len()).map_err(|_| Errno::E2BIG)?,
-        data_in: if data_in.is_empty() { 0 } else { ptr(data_in.as_ptr()) },
+        data_in: if data_in.is_empty() {
+            0
+        } else {
+            ptr(data_in.as_ptr())
+        },
         ctx_size_in: u32::try_from(ctx.len()).map_err(|_| Errno::E2BIG)?,
-        ctx_in: if ctx.is_empty() { 0 } else { ptr(ctx.as_mut_ptr()) },
+        ctx_in: if ctx.is_empty() {
+            0
+        } else {
+            ptr(ctx.as_mut_ptr())
+        },
         repeat,
         ..Default::default()
     };
@@ -380,7 +438,11 @@ pub fn prog_test_run(
         a.ctx_out = ptr(out.as_mut_ptr());
     }
     bpf(Cmd::ProgTestRun, &mut a)?;
-    Ok(TestRunOutput { retval: a.retval, duration_ns: a.duration, data_size_out: a.data_size_out })
+    Ok(TestRunOutput {
+        retval: a.retval,
+        duration_ns: a.duration,
+        data_size_out: a.data_size_out,
+    })
 }
 
 const _: () = assert!(size_of::<BpfInsn>() == 8);
@@ -415,7 +477,10 @@ mod tests {
                 MapFd::create(&attr).unwrap()
             },
         );
-        assert_eq!(seen.get(), Some((BPF_MAP_TYPE_ARRAY, 12, 3, BPF_F_MMAPABLE)));
+        assert_eq!(
+            seen.get(),
+            Some((BPF_MAP_TYPE_ARRAY, 12, 3, BPF_F_MMAPABLE))
+        );
         assert_eq!(map.cached_info().value_size, 12);
     }
 
@@ -424,20 +489,32 @@ mod tests {
         let map = fake::with(
             |_, _| Ok(fake::new_fd()),
             || {
-                MapFd::create(&MapCreateAttr { map_type: BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 8, max_entries: 1, ..Default::default() })
-                    .unwrap()
+                MapFd::create(&MapCreateAttr {
+                    map_type: BPF_MAP_TYPE_ARRAY,
+                    key_size: 4,
+                    value_size: 8,
+                    max_entries: 1,
+                    ..Default::default()
+                })
+                .unwrap()
             },
         );
         fake::with(
             |_, _| panic!("no syscall expected"),
             || {
                 let mut small = [0u8; 4];
-                assert_eq!(map.lookup(&0u32.to_ne_bytes(), &mut small, 0), Err(Errno::EINVAL));
+                assert_eq!(
+                    map.lookup(&0u32.to_ne_bytes(), &mut small, 0),
+                    Err(Errno::EINVAL)
+                );
                 assert_eq!(map.update(&[0u8; 8], &[0u8; 8], 0), Err(Errno::EINVAL));
                 let mut keys = [0u8; 8];
                 let mut values = [0u8; 8];
                 let mut out = [0u8; 4];
-                assert_eq!(map.lookup_batch(None, &mut out, &mut keys, &mut values), Err((0, Errno::EINVAL)));
+                assert_eq!(
+                    map.lookup_batch(None, &mut out, &mut keys, &mut values),
+                    Err((0, Errno::EINVAL))
+                );
             },
         );
     }
@@ -447,8 +524,14 @@ mod tests {
         let map = fake::with(
             |_, _| Ok(fake::new_fd()),
             || {
-                MapFd::create(&MapCreateAttr { map_type: BPF_MAP_TYPE_ARRAY, key_size: 4, value_size: 8, max_entries: 1, ..Default::default() })
-                    .unwrap()
+                MapFd::create(&MapCreateAttr {
+                    map_type: BPF_MAP_TYPE_ARRAY,
+                    key_size: 4,
+                    value_size: 8,
+                    max_entries: 1,
+                    ..Default::default()
+                })
+                .unwrap()
             },
         );
         let mut value = [0u8; 8];

@@ -41,7 +41,16 @@ pub fn mmap_shared(fd: BorrowedFd<'_>, len: usize, prot: Protection) -> Result<N
     };
     // SAFETY: a new mapping at an address of the kernel's choosing (NULL hint) cannot alias
     // any existing Rust object; the fd is borrowed for the call.
-    let p = unsafe { libc::mmap(core::ptr::null_mut(), len, prot, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
+    let p = unsafe {
+        libc::mmap(
+            core::ptr::null_mut(),
+            len,
+            prot,
+            libc::MAP_SHARED,
+            fd.as_raw_fd(),
+            0,
+        )
+    };
     if p == libc::MAP_FAILED {
         return Err(Errno::last());
     }

@@ -17,7 +17,6 @@ pub use perf::*;
 
 use core::ffi::c_long;
 
-
 use self::abi::{BpfAttr, Cmd};
 use crate::error::Errno;
 use crate::fd::{FromRawFd, OwnedFd, RawFd};
@@ -67,7 +66,14 @@ fn real_bpf(cmd: Cmd, attr: &mut [u8]) -> Result<c_long, Errno> {
     // SAFETY: `attr` is a valid, initialised buffer of `attr.len()` bytes that lives for the
     // call; every pointer stored inside it was set by a wrapper in this module from a slice
     // whose length was stored next to it, and those slices outlive this call.
-    let ret = unsafe { libc::syscall(libc::SYS_bpf, cmd as u32, attr.as_mut_ptr(), attr.len() as u32) };
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            cmd as u32,
+            attr.as_mut_ptr(),
+            attr.len() as u32,
+        )
+    };
     if ret < 0 {
         Err(Errno::last())
     } else {
@@ -105,7 +111,10 @@ pub mod fake {
     }
 
     /// Run `body` with `handler` answering every `bpf(2)` call made on this thread.
-    pub fn with<R>(handler: impl FnMut(Cmd, &mut [u8]) -> Result<c_long, Errno> + 'static, body: impl FnOnce() -> R) -> R {
+    pub fn with<R>(
+        handler: impl FnMut(Cmd, &mut [u8]) -> Result<c_long, Errno> + 'static,
+        body: impl FnOnce() -> R,
+    ) -> R {
         HANDLER.with(|h| *h.borrow_mut() = Some(Box::new(handler)));
         struct Reset;
         impl Drop for Reset {

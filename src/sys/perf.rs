@@ -53,7 +53,14 @@ pub fn perf_event_open_tracepoint(tracepoint_id: u64) -> Result<OwnedFd, Errno> 
     // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` field says how many bytes
     // the kernel may read; it outlives the call.
     let fd = unsafe {
-        libc::syscall(libc::SYS_perf_event_open, attr.as_bytes().as_ptr(), -1 as libc::pid_t, 0 as libc::c_int, -1 as libc::c_int, PERF_FLAG_FD_CLOEXEC)
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.as_bytes().as_ptr(),
+            -1 as libc::pid_t,
+            0 as libc::c_int,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
     };
     if fd < 0 {
         return Err(Errno::last());
@@ -74,7 +81,11 @@ fn ioctl(fd: BorrowedFd<'_>, req: libc::c_ulong, arg: libc::c_ulong) -> Result<(
 
 /// `PERF_EVENT_IOC_SET_BPF` (4.7): run `prog` on the perf event.
 pub fn perf_event_set_bpf(perf: BorrowedFd<'_>, prog: BorrowedFd<'_>) -> Result<(), Errno> {
-    ioctl(perf, PERF_EVENT_IOC_SET_BPF, prog.as_raw_fd() as libc::c_ulong)
+    ioctl(
+        perf,
+        PERF_EVENT_IOC_SET_BPF,
+        prog.as_raw_fd() as libc::c_ulong,
+    )
 }
 
 /// `PERF_EVENT_IOC_ENABLE`.
@@ -117,17 +128,24 @@ pub fn socket_detach_bpf(sock: BorrowedFd<'_>) -> Result<(), Errno> {
 
 /// `RLIMIT_MEMLOCK` as `(soft, hard)`.
 pub fn memlock_rlimit() -> Result<(u64, u64), Errno> {
-    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: `r` is a valid out-pointer for the call.
     if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut r) } < 0 {
         return Err(Errno::last());
     }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
     Ok((r.rlim_cur as u64, r.rlim_max as u64))
 }
 
 /// Set `RLIMIT_MEMLOCK` to infinity (needs `CAP_SYS_RESOURCE` to raise the hard limit).
 pub fn raise_memlock_rlimit() -> Result<(), Errno> {
-    let r = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    let r = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
     // SAFETY: `r` is a valid rlimit for the call.
     if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &r) } < 0 {
         return Err(Errno::last());

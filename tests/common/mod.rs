@@ -23,8 +23,14 @@ pub fn kernel_version() -> (u32, u32, u32) {
 /// package version at the end is preferred when present because it carries the sublevel.
 pub fn parse_proc_version(text: &str) -> Option<(u32, u32, u32)> {
     let nums = |s: &str| -> Option<(u32, u32, u32)> {
-        let mut it = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
-        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next().and_then(|p| p.parse().ok()).unwrap_or(0)))
+        let mut it = s
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|p| !p.is_empty());
+        Some((
+            it.next()?.parse().ok()?,
+            it.next()?.parse().ok()?,
+            it.next().and_then(|p| p.parse().ok()).unwrap_or(0),
+        ))
     };
     let release = text.split_whitespace().nth(2)?;
     let (maj, min, patch) = nums(release)?;
@@ -76,7 +82,10 @@ pub fn unavailable(test: &str, reason: &str) {
     if in_ci() {
         panic!("{test}: BPF is required in CI (CI is set) but unavailable: {reason}");
     }
-    skip(test, &format!("{reason} (run as root with CAP_BPF to include this test)"));
+    skip(
+        test,
+        &format!("{reason} (run as root with CAP_BPF to include this test)"),
+    );
 }
 
 /// Return early (skip, also in CI) when the kernel is older than `major.minor`, the first
@@ -86,7 +95,13 @@ macro_rules! require_kernel {
     ($test:expr, $major:expr, $minor:expr, $feature:expr) => {
         let (maj, min, _) = $crate::common::kernel_version();
         if (maj, min) < ($major, $minor) {
-            $crate::common::skip($test, &format!("{} needs Linux {}.{}, running {}.{}", $feature, $major, $minor, maj, min));
+            $crate::common::skip(
+                $test,
+                &format!(
+                    "{} needs Linux {}.{}, running {}.{}",
+                    $feature, $major, $minor, maj, min
+                ),
+            );
             return;
         }
     };
@@ -97,8 +112,13 @@ pub fn bpffs() -> &'static str {
     static M: OnceLock<()> = OnceLock::new();
     M.get_or_init(|| {
         let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
-        if !mounts.lines().any(|l| l.split_whitespace().nth(1) == Some("/sys/fs/bpf") && l.contains(" bpf ")) {
-            let _ = std::process::Command::new("mount").args(["-t", "bpf", "bpf", "/sys/fs/bpf"]).status();
+        if !mounts
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some("/sys/fs/bpf") && l.contains(" bpf "))
+        {
+            let _ = std::process::Command::new("mount")
+                .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
+                .status();
         }
     });
     "/sys/fs/bpf"
@@ -109,20 +129,26 @@ pub fn tracefs() {
     static M: OnceLock<()> = OnceLock::new();
     M.get_or_init(|| {
         if !std::path::Path::new("/sys/kernel/tracing/events").exists() {
-            let _ = std::process::Command::new("mount").args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"]).status();
+            let _ = std::process::Command::new("mount")
+                .args(["-t", "tracefs", "tracefs", "/sys/kernel/tracing"])
+                .status();
         }
     });
 }
 
 /// Count of open file descriptors of this process.
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Number of BPF map mappings of this process (`anon_inode:bpf-map` lines in
 /// `/proc/self/maps`; other mappings come and go with threads and the allocator).
 pub fn mappings() -> usize {
-    std::fs::read_to_string("/proc/self/maps").map(|m| m.lines().filter(|l| l.contains("bpf-map")).count()).unwrap_or(0)
+    std::fs::read_to_string("/proc/self/maps")
+        .map(|m| m.lines().filter(|l| l.contains("bpf-map")).count())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -131,6 +157,12 @@ fn proc_version_parsing() {
         parse_proc_version("Linux version 6.1.0-27-amd64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 (2024-11-01)"),
         Some((6, 1, 115))
     );
-    assert_eq!(parse_proc_version("Linux version 6.18.44-fc-v657 (builder@x) #1 SMP"), Some((6, 18, 44)));
-    assert_eq!(parse_proc_version("Linux version 5.10.0-33-amd64 (x) #1 SMP Debian 5.10.226-1"), Some((5, 10, 226)));
+    assert_eq!(
+        parse_proc_version("Linux version 6.18.44-fc-v657 (builder@x) #1 SMP"),
+        Some((6, 18, 44))
+    );
+    assert_eq!(
+        parse_proc_version("Linux version 5.10.0-33-amd64 (x) #1 SMP Debian 5.10.226-1"),
+        Some((5, 10, 226))
+    );
 }
