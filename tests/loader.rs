@@ -392,3 +392,57 @@ fn pinned_program_and_map_survive_the_object() {
     std::fs::remove_file(&prog_path).unwrap();
     std::fs::remove_file(&map_path).unwrap();
 }
+
+#[test]
+fn pin_by_name_maps_are_shared_between_loads() {
+    require_bpf!("pin_by_name_maps_are_shared_between_loads");
+    let root = format!(
+        "{}/mmbpf_test_pins_{}_{}",
+        common::bpffs(),
+        std::process::id(),
+        gettid()
+    );
+    std::fs::create_dir_all(&root).unwrap();
+    let spec_with_pin = || {
+        let mut spec = mmbpf::elf::parse(COUNTER).unwrap();
+        let (i, _) = spec.map("counts").unwrap();
+        spec.maps[i].pin_by_name = true;
+        spec
+    };
+    let load = |spec| {
+        let mut open = OpenObject::from_spec(spec);
+        open.set_pin_root(&root).unwrap();
+        open.load()
+    };
+    let first = load(spec_with_pin()).unwrap();
+    assert!(first.report().reused_pins.is_empty());
+    first
+        .array_map::<u64>("counts")
+        .unwrap()
+        .mmap()
+        .unwrap()
+        .store(11, &1111)
+        .unwrap();
+    drop(first);
+    assert!(
+        std::fs::metadata(format!("{root}/counts")).is_ok(),
+        "pinned as ROOT/NAME"
+    );
+
+    let second = load(spec_with_pin()).unwrap();
+    assert_eq!(second.report().reused_pins, vec!["counts".to_string()]);
+    assert_eq!(
+        second.array_map::<u64>("counts").unwrap().get(11).unwrap(),
+        1111
+    );
+    drop(second);
+
+    let mut other = spec_with_pin();
+    let (i, _) = other.map("counts").unwrap();
+    other.maps[i].max_entries = 512;
+    let err = load(other).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    assert!(err.to_string().contains("different shape"), "{err}");
+    std::fs::remove_file(format!("{root}/counts")).unwrap();
+    std::fs::remove_dir(&root).unwrap();
+}

@@ -29,9 +29,11 @@ pub struct LoadReport {
     pub not_mmapable: Vec<String>,
     /// Maps created without BTF type ids because the kernel refused them.
     pub maps_without_btf: Vec<String>,
+    /// `LIBBPF_PIN_BY_NAME` maps that were already pinned and were reused.
+    pub reused_pins: Vec<String>,
 }
 
-pub(super) fn load(spec: ObjectSpec, autoload: &[bool]) -> Result<Object> {
+pub(super) fn load(spec: ObjectSpec, autoload: &[bool], pin_root: &str) -> Result<Object> {
     let mut report = LoadReport::default();
 
     // 1. BTF: optional. When the kernel refuses it, load without and remember why.
@@ -55,7 +57,11 @@ pub(super) fn load(spec: ObjectSpec, autoload: &[bool]) -> Result<Object> {
     let mut maps = Vec::with_capacity(spec.maps.len());
     let mut regions = Vec::with_capacity(spec.maps.len());
     for m in &spec.maps {
-        let (map, region) = create_map(m, btf_fd, &mut report)?;
+        let (map, region) = if m.pin_by_name {
+            (pinned_map(m, btf_fd, pin_root, &mut report)?, None)
+        } else {
+            create_map(m, btf_fd, &mut report)?
+        };
         maps.push(map);
         regions.push(region);
     }
@@ -181,6 +187,57 @@ fn create_map(
         None
     };
     Ok((map, region))
+}
+
+/// `LIBBPF_PIN_BY_NAME`: reuse the map pinned at `root/name` if it matches the spec, or
+/// create the map and pin it there.
+fn pinned_map(
+    m: &MapSpec,
+    btf: Option<BorrowedFd<'_>>,
+    root: &str,
+    report: &mut LoadReport,
+) -> Result<Map> {
+    let path = format!("{root}/{}\0", m.name);
+    let cpath = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| {
+        Error::invalid_argument(format!("pin path {root}/{} contains a NUL byte", m.name))
+    })?;
+    match Map::from_pin_cstr(cpath) {
+        Ok(existing) => {
+            let i = existing.info();
+            let want = (
+                m.map_type,
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.flags.bits(),
+            );
+            let have = (
+                i.map_type,
+                i.key_size,
+                i.value_size,
+                i.max_entries,
+                i.flags.bits(),
+            );
+            if want != have {
+                return Err(Error::new(
+                    ErrorKind::InvalidState,
+                    format!(
+                        "map \"{}\" is pinned at {cpath:?} with a different shape: pinned (type {}, key {}, value {}, \
+                         entries {}, flags {:#x}), object (type {}, key {}, value {}, entries {}, flags {:#x})",
+                        m.name, have.0, have.1, have.2, have.3, have.4, want.0, want.1, want.2, want.3, want.4
+                    ),
+                ));
+            }
+            report.reused_pins.push(m.name.clone());
+            Ok(existing)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let (map, _) = create_map(m, btf, report)?;
+            map.pin_cstr(cpath)?;
+            Ok(map)
+        }
+        Err(e) => Err(e.context(format_args!("map \"{}\" (LIBBPF_PIN_BY_NAME)", m.name))),
+    }
 }
 
 fn too_old(e: &Error) -> bool {

@@ -29,6 +29,7 @@ use crate::program::Program;
 pub struct OpenObject {
     spec: ObjectSpec,
     autoload: Vec<bool>,
+    pin_root: alloc::string::String,
 }
 
 impl OpenObject {
@@ -40,7 +41,11 @@ impl OpenObject {
     /// Wrap an already parsed spec.
     pub fn from_spec(spec: ObjectSpec) -> OpenObject {
         let autoload = alloc::vec![true; spec.programs.len()];
-        OpenObject { spec, autoload }
+        OpenObject {
+            spec,
+            autoload,
+            pin_root: DEFAULT_PIN_ROOT.into(),
+        }
     }
 
     /// The parsed object.
@@ -123,11 +128,33 @@ impl OpenObject {
         Ok(())
     }
 
+    /// The directory (on a bpffs) where maps declared with
+    /// `__uint(pinning, LIBBPF_PIN_BY_NAME)` are pinned and looked up, as `ROOT/MAP_NAME`.
+    /// Default: `/sys/fs/bpf`, as libbpf.
+    pub fn set_pin_root(&mut self, dir: &str) -> Result<()> {
+        if dir.is_empty() || dir.contains('\0') {
+            return Err(Error::invalid_argument(format!(
+                "pin root {dir:?} is empty or contains a NUL byte"
+            )));
+        }
+        self.pin_root = dir.trim_end_matches('/').into();
+        Ok(())
+    }
+
     /// Create the maps, load the BTF and the programs. See [`Object`].
+    ///
+    /// A map declared `__uint(pinning, LIBBPF_PIN_BY_NAME)` is reused when a compatible map
+    /// is pinned at `PIN_ROOT/NAME` (same type, sizes and flags; otherwise an error says
+    /// what differs), and otherwise created and pinned there — libbpf's behaviour, which
+    /// lets several objects or processes share one map.
     pub fn load(self) -> Result<Object> {
-        load::load(self.spec, &self.autoload)
+        load::load(self.spec, &self.autoload, &self.pin_root)
     }
 }
+
+/// Where `LIBBPF_PIN_BY_NAME` maps are pinned unless [`OpenObject::set_pin_root`] says
+/// otherwise.
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf";
 
 /// A loaded object: its maps (created, global data written, `.rodata` frozen), its
 /// programs (loaded, not attached), and views of its global variables.
