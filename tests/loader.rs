@@ -446,3 +446,43 @@ fn pin_by_name_maps_are_shared_between_loads() {
     std::fs::remove_file(format!("{root}/counts")).unwrap();
     std::fs::remove_dir(&root).unwrap();
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn kprobe_and_kretprobe_count_calls() {
+    require_bpf!("kprobe_and_kretprobe_count_calls");
+    const KPROBE: &[u8] = include_bytes!("../bpf-obj/kprobe.bpf.o");
+    let mut open = OpenObject::parse(KPROBE).unwrap();
+    open.set_global("target_tid", &gettid()).unwrap();
+    let obj = open.load().unwrap();
+    let entry = obj.program("on_getpgid_entry").unwrap();
+    assert!(
+        matches!(entry.kind(), ProgramKind::Kprobe { function } if function == "__x64_sys_getpgid")
+    );
+    if !std::path::Path::new("/sys/bus/event_source/devices/kprobe").exists() {
+        // A kernel built without CONFIG_KPROBES: the error must say so.
+        let err = entry.attach().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("CONFIG_KPROBES"), "{err}");
+        common::skip(
+            "kprobe_and_kretprobe_count_calls",
+            "the kernel is built without CONFIG_KPROBES",
+        );
+        return;
+    }
+    let links = obj.attach_all().unwrap();
+    assert_eq!(links.len(), 2);
+    for _ in 0..7 {
+        // SAFETY: getpgid(0) has no side effects.
+        unsafe { libc::syscall(libc::SYS_getpgid, 0) };
+    }
+    drop(links);
+    assert_eq!(obj.global_ro::<u64>("entries").unwrap().load(), 7);
+    assert_eq!(obj.global_ro::<u64>("returns").unwrap().load(), 7);
+    let err = obj
+        .program("on_getpgid_entry")
+        .unwrap()
+        .attach_kprobe("no_such_function_mmbpf", false)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}

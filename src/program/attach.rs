@@ -14,6 +14,8 @@ use crate::sys::{self, abi};
 
 /// BPF links for perf events (`BPF_LINK_CREATE` with `BPF_PERF_EVENT`) arrived in 5.15.
 pub const PERF_LINK_SINCE: KernelVersion = KernelVersion::new(5, 15);
+/// The kprobe PMU (`perf_event_open` of kprobes without tracefs) arrived in 4.17.
+pub const KPROBE_PMU_SINCE: KernelVersion = KernelVersion::new(4, 17);
 /// `BPF_RAW_TRACEPOINT_OPEN` arrived in 4.17.
 pub const RAW_TRACEPOINT_SINCE: KernelVersion = KernelVersion::new(4, 17);
 
@@ -101,6 +103,14 @@ impl Program {
                 let n = name.clone();
                 self.attach_raw_tracepoint(&n)
             }
+            ProgramKind::Kprobe { function } if !function.is_empty() => {
+                let f = function.clone();
+                self.attach_kprobe(&f, false)
+            }
+            ProgramKind::Kretprobe { function } if !function.is_empty() => {
+                let f = function.clone();
+                self.attach_kprobe(&f, true)
+            }
             other => Err(Error::invalid_argument(format!(
                 "program \"{}\" (section \"{}\", {}) has no attach point in its section name",
                 self.name(),
@@ -125,6 +135,12 @@ impl Program {
                 e,
             )
         })?;
+        self.attach_perf_event(perf, target)
+    }
+
+    /// Run the program on a perf event: a BPF link (`BPF_LINK_CREATE` with
+    /// `BPF_PERF_EVENT`, 5.15+) or, on older kernels, `PERF_EVENT_IOC_SET_BPF` (4.7+).
+    fn attach_perf_event(&self, perf: OwnedFd, target: String) -> Result<Link> {
         let kind = match sys::link_create(self.fd(), perf.as_fd(), abi::BPF_PERF_EVENT, 0) {
             Ok(link) => LinkKind::PerfLink { link, perf },
             Err(e) if probe::kernel_older_than(PERF_LINK_SINCE) || e == Errno::EINVAL => {
@@ -157,6 +173,67 @@ impl Program {
             program: self.name().into(),
             target,
         })
+    }
+
+    /// Attach a kprobe (or, with `retprobe`, a kretprobe) to kernel function `function`
+    /// (optionally `function+offset`): `perf_event_open(2)` through the kprobe PMU (4.17+),
+    /// then a BPF link (5.15+) or `PERF_EVENT_IOC_SET_BPF`. Kernels built without
+    /// `CONFIG_KPROBES` have no kprobe PMU: the error says so.
+    pub fn attach_kprobe(&self, function: &str, retprobe: bool) -> Result<Link> {
+        if !matches!(
+            self.kind(),
+            ProgramKind::Kprobe { .. } | ProgramKind::Kretprobe { .. }
+        ) {
+            return Err(Error::invalid_argument(format!(
+                "program \"{}\" is a {} program, not a kprobe",
+                self.name(),
+                self.kind().type_name()
+            )));
+        }
+        let what = if retprobe { "kretprobe" } else { "kprobe" };
+        let target = format!("{what} {function}");
+        let (name, offset) = match function.split_once('+') {
+            Some((n, off)) => {
+                let off = parse_offset(off).ok_or_else(|| {
+                    Error::invalid_argument(format!("{target}: bad offset {off:?}"))
+                })?;
+                (n, off)
+            }
+            None => (function, 0),
+        };
+        let cname = alloc::ffi::CString::new(name).map_err(|_| {
+            Error::invalid_argument(format!("{target}: NUL byte in the function name"))
+        })?;
+        let pmu = read_sysfs_number("/sys/bus/event_source/devices/kprobe/type\0").map_err(|e| {
+            let err = Error::new(ErrorKind::Unsupported, format!("{target}: the kernel has no kprobe PMU")).with_errno(e);
+            if probe::kernel_older_than(KPROBE_PMU_SINCE) {
+                err.with_kind(ErrorKind::KernelTooOld).with_min_kernel(KPROBE_PMU_SINCE)
+            } else {
+                err.with_hint("the kernel was built without CONFIG_KPROBES (no /sys/bus/event_source/devices/kprobe)")
+            }
+        })?;
+        let config = if retprobe {
+            // The format file says which config bit marks a return probe ("config:0").
+            let bit = retprobe_bit().map_err(|e| {
+                Error::syscall(
+                    format!("{target}: reading the kprobe PMU's retprobe format"),
+                    e,
+                )
+            })?;
+            1u64 << bit
+        } else {
+            0
+        };
+        let perf = sys::perf_event_open_kprobe(pmu as u32, config, &cname, offset).map_err(|e| {
+            let err = Error::syscall(format!("perf_event_open for {target} of program \"{}\"", self.name()), e);
+            if e == Errno::ENOENT || e == Errno::EINVAL {
+                err.with_kind(ErrorKind::NotFound)
+                    .with_hint("no such kernel function, or it cannot be probed (see /sys/kernel/tracing/available_filter_functions)")
+            } else {
+                err
+            }
+        })?;
+        self.attach_perf_event(perf, target)
     }
 
     /// Attach to the raw tracepoint `name` with `BPF_RAW_TRACEPOINT_OPEN` (4.17).
@@ -211,6 +288,43 @@ impl Program {
             target,
         })
     }
+}
+
+fn parse_offset(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16).ok(),
+        None => s.parse().ok(),
+    }
+}
+
+/// A decimal number from a small sysfs/tracefs file (`path` NUL-terminated).
+fn read_sysfs_number(path: &str) -> core::result::Result<u64, Errno> {
+    let cpath = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| Errno::EINVAL)?;
+    let mut buf = [0u8; 32];
+    let n = sys::read_small_file(cpath, &mut buf)?;
+    let text: Vec<u8> = buf[..n]
+        .iter()
+        .copied()
+        .take_while(|b| b.is_ascii_digit())
+        .collect();
+    core::str::from_utf8(&text)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or(Errno::EINVAL)
+}
+
+/// The bit of `config` that marks a kretprobe: `/sys/bus/event_source/devices/kprobe/format/retprobe`
+/// holds `config:N`.
+fn retprobe_bit() -> core::result::Result<u32, Errno> {
+    let path = c"/sys/bus/event_source/devices/kprobe/format/retprobe";
+    let mut buf = [0u8; 32];
+    let n = sys::read_small_file(path, &mut buf)?;
+    let text = core::str::from_utf8(&buf[..n]).map_err(|_| Errno::EINVAL)?;
+    text.trim()
+        .strip_prefix("config:")
+        .and_then(|b| b.parse().ok())
+        .filter(|&b| b < 64)
+        .ok_or(Errno::EINVAL)
 }
 
 /// The tracepoint's id from tracefs (`/sys/kernel/tracing/events/CAT/NAME/id`, or the

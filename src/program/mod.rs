@@ -3,7 +3,7 @@
 mod attach;
 mod test_run;
 
-pub use attach::{Link, LinkKind, PERF_LINK_SINCE, RAW_TRACEPOINT_SINCE};
+pub use attach::{Link, LinkKind, KPROBE_PMU_SINCE, PERF_LINK_SINCE, RAW_TRACEPOINT_SINCE};
 pub use test_run::{TestRun, TestRunResult, TEST_RUN_SINCE};
 
 use alloc::ffi::CString;

@@ -8,8 +8,8 @@ use crate::error::Errno;
 use crate::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 #[allow(missing_docs)]
-/// The first 64 bytes of `struct perf_event_attr` (`PERF_ATTR_SIZE_VER0`), enough for a
-/// tracepoint event. The kernel accepts this size and zero-fills the rest.
+/// The first 72 bytes of `struct perf_event_attr` (`PERF_ATTR_SIZE_VER1`), enough for
+/// tracepoint and kprobe events. The kernel accepts this size and zero-fills the rest.
 #[derive(Clone, Copy, Debug, Default, IntoBytes, Immutable)]
 #[repr(C)]
 pub struct PerfEventAttr {
@@ -23,7 +23,10 @@ pub struct PerfEventAttr {
     pub flags: u64,
     pub wakeup_events: u32,
     pub bp_type: u32,
+    /// `config1` / `kprobe_func` (a pointer to the function name for kprobe PMU events).
     pub config1: u64,
+    /// `config2` / `probe_offset`.
+    pub config2: u64,
 }
 
 const PERF_TYPE_TRACEPOINT: u32 = 2;
@@ -52,6 +55,45 @@ pub fn perf_event_open_tracepoint(tracepoint_id: u64) -> Result<OwnedFd, Errno> 
     };
     // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` field says how many bytes
     // the kernel may read; it outlives the call.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            attr.as_bytes().as_ptr(),
+            -1 as libc::pid_t,
+            0 as libc::c_int,
+            -1 as libc::c_int,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Errno::last());
+    }
+    // SAFETY: perf_event_open returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `perf_event_open(2)` of a kprobe through the kprobe PMU (Linux 4.17): `pmu_type` from
+/// `/sys/bus/event_source/devices/kprobe/type`, `config` with the retprobe bit set for a
+/// kretprobe, the probed function's name and an offset into it.
+pub fn perf_event_open_kprobe(
+    pmu_type: u32,
+    config: u64,
+    function: &core::ffi::CStr,
+    offset: u64,
+) -> Result<OwnedFd, Errno> {
+    let attr = PerfEventAttr {
+        type_: pmu_type,
+        size: core::mem::size_of::<PerfEventAttr>() as u32,
+        config,
+        sample_period: 1,
+        wakeup_events: 1,
+        config1: function.as_ptr() as usize as u64,
+        config2: offset,
+        ..Default::default()
+    };
+    // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` says how many bytes the
+    // kernel may read; `config1` points at `function`, a NUL-terminated string that outlives
+    // the call.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_perf_event_open,
