@@ -335,3 +335,29 @@ fn map_made_by_bpftool_is_read_through_mmap() {
     );
     std::fs::remove_file(&path).unwrap();
 }
+
+#[test]
+fn feature_probes_match_the_running_kernel() {
+    require_bpf!("feature_probes_match_the_running_kernel");
+    use mmbpf::probe::Feature;
+    use mmbpf::sys::abi;
+    let (maj, min, _) = common::kernel_version();
+    let has = |since: (u32, u32)| Some((maj, min) >= since);
+    assert_eq!(Feature::MmapableArrays.is_supported(), has((5, 5)));
+    assert_eq!(Feature::ReadOnlyProgMaps.is_supported(), has((5, 2)));
+    assert_eq!(Feature::MapFreeze.is_supported(), has((5, 2)));
+    assert_eq!(Feature::BatchOps.is_supported(), has((5, 6)));
+    assert_eq!(
+        Feature::ProgramType(abi::BPF_PROG_TYPE_SOCKET_FILTER).is_supported(),
+        Some(true)
+    );
+    assert_eq!(
+        Feature::ProgramType(abi::BPF_PROG_TYPE_TRACEPOINT).is_supported(),
+        Some(true)
+    );
+    assert_eq!(
+        Feature::ProgramType(abi::BPF_PROG_TYPE_SYSCALL).is_supported(),
+        has((5, 14))
+    );
+    assert_eq!(Feature::ProgramType(4242).is_supported(), Some(false));
+}

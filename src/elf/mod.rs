@@ -548,6 +548,12 @@ fn parse_aligned(bytes: &[u8]) -> Result<ObjectSpec> {
         data_maps.insert(idx, maps.len());
         maps.push(spec);
     }
+    // Maps are looked up by name: two with one name would make one unreachable.
+    if let Some(dup) = first_duplicate(maps.iter().map(|m| m.name.as_str())) {
+        return Err(Error::malformed(format!(
+            "duplicate map name {dup:?} (a BTF map in \".maps\" or a global-data section)"
+        )));
+    }
 
     // Relocations of program code.
     let ctx = Ctx {
@@ -636,6 +642,18 @@ fn parse_aligned(bytes: &[u8]) -> Result<ObjectSpec> {
         }
     }
 
+    // Programs are looked up by name too.
+    if let Some(dup) = first_duplicate(programs.iter().map(|p| p.name.as_str())) {
+        let secs: Vec<&str> = programs
+            .iter()
+            .filter(|p| p.name == dup)
+            .map(|p| p.section.as_str())
+            .collect();
+        return Err(Error::malformed(format!(
+            "duplicate program name {dup:?} (function symbols in sections {secs:?})"
+        )));
+    }
+
     let globals = collect_globals(&elf, &data_maps, &maps, btf.as_ref().map(|b| &b.types))?;
     Ok(ObjectSpec {
         license,
@@ -645,6 +663,12 @@ fn parse_aligned(bytes: &[u8]) -> Result<ObjectSpec> {
         globals,
         btf,
     })
+}
+
+/// The first name that occurs twice.
+fn first_duplicate<'n>(names: impl Iterator<Item = &'n str>) -> Option<&'n str> {
+    let mut seen = alloc::collections::BTreeSet::new();
+    names.into_iter().find(|n| !seen.insert(*n))
 }
 
 /// Set DATASEC sizes and global VAR offsets from the ELF file (libbpf's

@@ -13,7 +13,7 @@ use super::handle::Map;
 use super::spec::{mmap_len, MapFlags, MapSpec, MapType, MMAPABLE_SINCE};
 use crate::error::{Errno, Error, ErrorKind, Result};
 use crate::mmap::{ArrayView, ArrayViewRo, FrozenArrayView, Region};
-use crate::probe;
+use crate::probe::Feature;
 use crate::sys::{abi, page_size, Protection};
 
 /// A typed `BPF_MAP_TYPE_ARRAY` whose values are `T`.
@@ -174,7 +174,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
                         && (e == Errno::EINVAL
                             || e == Errno::ENOTSUPP
                             || e == Errno::EOPNOTSUPP)
-                        && probe::kernel_older_than(abi::Cmd::MapLookupBatch.since()) =>
+                        && Feature::BatchOps.is_missing() =>
                 {
                     return self.read_each(start, out);
                 }
@@ -234,7 +234,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
             )),
             Err((0, e))
                 if (e == Errno::EINVAL || e == Errno::ENOTSUPP)
-                    && probe::kernel_older_than(abi::Cmd::MapUpdateBatch.since()) =>
+                    && Feature::BatchOps.is_missing() =>
             {
                 for (i, v) in values.iter().enumerate() {
                     self.set(start + i as u32, v)?;
@@ -255,7 +255,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
                     info.name
                 ),
             );
-            return Err(if probe::kernel_older_than(MMAPABLE_SINCE) {
+            return Err(if Feature::MmapableArrays.is_missing() {
                 err.with_min_kernel(MMAPABLE_SINCE)
             } else {
                 err

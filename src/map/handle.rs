@@ -6,10 +6,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-use super::spec::{check_kernel_name, MapFlags, MapSpec, MapType, MMAPABLE_SINCE};
-use crate::error::{Errno, Error, ErrorKind, KernelVersion, Result};
+use super::spec::{check_kernel_name, MapFlags, MapSpec, MapType};
+use crate::error::{Errno, Error, ErrorKind, Result};
 use crate::fd::{AsFd, BorrowedFd, OwnedFd};
-use crate::probe;
+use crate::probe::{self, Feature};
 use crate::sys::{self, abi, MapFd};
 
 /// A map's shape and identity as the kernel reports it (`struct bpf_map_info`).
@@ -248,8 +248,8 @@ impl Map {
                 Errno::EBUSY => err
                     .with_kind(ErrorKind::InvalidState)
                     .with_hint("a writable mmap of this map exists; drop it (or map read-only) before freezing"),
-                Errno::EINVAL if probe::kernel_older_than(abi::Cmd::MapFreeze.since()) => {
-                    err.with_kind(ErrorKind::KernelTooOld).with_min_kernel(abi::Cmd::MapFreeze.since())
+                Errno::EINVAL if Feature::MapFreeze.is_missing() => {
+                    err.with_kind(ErrorKind::KernelTooOld).with_min_kernel(Feature::MapFreeze.since())
                 }
                 _ => err,
             }
@@ -346,26 +346,25 @@ fn create_error(spec: &MapSpec, e: Errno) -> Error {
         return err.with_hint(probe::eperm_hint());
     }
     if e == Errno::EINVAL {
-        let needs: Option<(&str, KernelVersion)> = if spec.flags.contains(MapFlags::MMAPABLE) {
-            Some(("BPF_F_MMAPABLE", MMAPABLE_SINCE))
-        } else if spec
+        // Probe the flags the spec uses, after the fact: the one the kernel lacks is named.
+        let mut needs: Vec<(&str, Feature)> = Vec::new();
+        if spec.flags.contains(MapFlags::MMAPABLE) {
+            needs.push(("BPF_F_MMAPABLE", Feature::MmapableArrays));
+        }
+        if spec
             .flags
             .intersects(MapFlags::RDONLY_PROG | MapFlags::WRONLY_PROG)
         {
-            Some((
+            needs.push((
                 "BPF_F_RDONLY_PROG/BPF_F_WRONLY_PROG",
-                KernelVersion::new(5, 2),
-            ))
-        } else {
-            None
-        };
-        if let Some((what, min)) = needs {
-            if probe::kernel_older_than(min) {
-                return err
-                    .with_kind(ErrorKind::KernelTooOld)
-                    .with_min_kernel(min)
-                    .with_hint(format!("{what} is not known to this kernel"));
-            }
+                Feature::ReadOnlyProgMaps,
+            ));
+        }
+        if let Some((what, feature)) = needs.into_iter().find(|(_, f)| f.is_missing()) {
+            return err
+                .with_kind(ErrorKind::KernelTooOld)
+                .with_min_kernel(feature.since())
+                .with_hint(format!("{what} is not known to this kernel"));
         }
     }
     if e == Errno::E2BIG || e == Errno::ENOMEM {

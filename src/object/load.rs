@@ -124,12 +124,6 @@ fn create_map(
         MapOrigin::GlobalData(kind) => Some(kind),
         MapOrigin::User => None,
     };
-    if global.is_some() && probe::kernel_older_than(GLOBAL_DATA_SINCE) {
-        return Err(Error::kernel_too_old(
-            format!("global data section {} (BPF_PSEUDO_MAP_VALUE)", m.name),
-            GLOBAL_DATA_SINCE,
-        ));
-    }
     let mut spec = m.clone();
     let mut map = match Map::create_with_btf(&spec, btf) {
         Ok(map) => map,
@@ -240,8 +234,9 @@ fn pinned_map(
     }
 }
 
+/// `Map::create` already probed the flags and said which one the kernel lacks.
 fn too_old(e: &Error) -> bool {
-    e.kind() == ErrorKind::KernelTooOld || probe::kernel_older_than(MMAPABLE_SINCE)
+    e.kind() == ErrorKind::KernelTooOld && e.min_kernel() == Some(MMAPABLE_SINCE)
 }
 
 /// Copy the program's linked instructions and write map descriptors into its `ld_imm64`

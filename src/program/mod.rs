@@ -180,7 +180,7 @@ fn explain_load_failure(
     if first == Errno::EPERM {
         return Error::syscall(what, first).with_hint(probe::eperm_hint());
     }
-    if probe::kernel_older_than(kind.min_kernel()) {
+    if probe::Feature::ProgramType(kind.prog_type()).is_missing() {
         return Error::kernel_too_old(
             format!("{what}: {} programs", kind.type_name()),
             kind.min_kernel(),
@@ -286,5 +286,91 @@ mod tests {
         assert!(tail.ends_with("line 9999\n"));
         assert!(tail.len() < LOG_TAIL + 100);
         assert_eq!(log_tail("short"), "short");
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn unknown_program_type_is_explained_as_kernel_too_old() {
+        // A fake kernel that refuses every XDP program with EINVAL, the probe's
+        // `r0 = 0; exit` included: the error names XDP's minimum kernel, without a log.
+        let insns = [
+            BpfInsn {
+                code: 0xb7,
+                regs: 0,
+                off: 0,
+                imm: 0,
+            },
+            BpfInsn {
+                code: 0x95,
+                regs: 0,
+                off: 0,
+                imm: 0,
+            },
+        ];
+        let opts = LoadOptions {
+            license: "GPL",
+            kern_version: 0,
+            btf: None,
+            func_info: (&[], 0),
+            line_info: (&[], 0),
+        };
+        let err = crate::sys::fake::with(
+            |cmd, _| {
+                assert_eq!(cmd, crate::sys::abi::Cmd::ProgLoad);
+                Err(Errno::EINVAL)
+            },
+            || Program::load("xdp_prog", "xdp", ProgramKind::Xdp, &insns, &opts).unwrap_err(),
+        );
+        assert_eq!(err.kind(), ErrorKind::KernelTooOld, "{err}");
+        assert_eq!(err.min_kernel(), Some(crate::KernelVersion::new(4, 8)));
+        assert_eq!(err.errno(), Some(Errno::EINVAL));
+        assert!(
+            alloc::string::ToString::to_string(&err).contains("xdp_prog"),
+            "{err}"
+        );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn rejection_retries_with_a_log_and_keeps_it() {
+        let insns = [BpfInsn {
+            code: 0x95,
+            regs: 0,
+            off: 0,
+            imm: 0,
+        }];
+        let opts = LoadOptions {
+            license: "GPL",
+            kern_version: 0,
+            btf: None,
+            func_info: (&[], 0),
+            line_info: (&[], 0),
+        };
+        let calls = std::rc::Rc::new(core::cell::Cell::new(0));
+        let c = calls.clone();
+        let err = crate::sys::fake::with(
+            move |_, bytes| {
+                use zerocopy::FromBytes;
+                c.set(c.get() + 1);
+                let a = crate::sys::abi::ProgLoadAttr::read_from_bytes(bytes).unwrap();
+                if a.prog_type == crate::sys::abi::BPF_PROG_TYPE_SOCKET_FILTER && a.insn_cnt == 2 {
+                    return Ok(crate::sys::fake::new_fd()); // the feature probe
+                }
+                crate::sys::fake::write_prog_load_log(
+                    &a,
+                    b"0: (95) exit\nR0 !read_ok\nprocessed 1 insns\n",
+                );
+                Err(Errno::EACCES)
+            },
+            || {
+                Program::load("bad", "socket", ProgramKind::SocketFilter, &insns, &opts)
+                    .unwrap_err()
+            },
+        );
+        assert_eq!(err.kind(), ErrorKind::VerifierRejected);
+        assert_eq!(err.errno(), Some(Errno::EACCES));
+        assert!(err.verifier_log().unwrap().contains("R0 !read_ok"));
+        assert_eq!(err.hint(), Some("verifier: R0 !read_ok"));
+        assert!(calls.get() >= 2, "plain load, then a load with a log");
     }
 }

@@ -126,6 +126,20 @@ pub mod fake {
         body()
     }
 
+    /// Write `text` (NUL-terminated by this function) into the verifier log buffer of a
+    /// `BPF_PROG_LOAD` attribute, as the kernel would; nothing if no log was requested.
+    pub fn write_prog_load_log(attr: &abi::ProgLoadAttr, text: &[u8]) {
+        let n = (text.len() + 1).min(attr.log_size as usize);
+        if n == 0 || attr.log_buf == 0 {
+            return;
+        }
+        // SAFETY: `prog_load` stores a log buffer pointer only together with its length
+        // (`log_size`), from a live `&mut [u8]` that outlives the bpf call this fake answers.
+        let log = unsafe { core::slice::from_raw_parts_mut(attr.log_buf as usize as *mut u8, n) };
+        log[..n - 1].copy_from_slice(&text[..n - 1]);
+        log[n - 1] = 0;
+    }
+
     /// A fresh descriptor (of `/dev/null`) for a fake to return as a new BPF object.
     pub fn new_fd() -> c_long {
         // SAFETY: opening /dev/null with a NUL-terminated path.
