@@ -4,8 +4,8 @@
 # `vm-tests/guest.sh PLAN --host` (no mounts, the caller's environment).
 #
 # PLAN is a bash file written by vm-tests/run that sets REPO, BIN_TIMEOUT, the arrays TESTS
-# ("label=path" per test binary), VM_EXCLUDE (labels not run in a guest) and TEST_ARGS
-# (extra libtest arguments).
+# ("label=path" per test binary), VM_EXCLUDE (labels not run in a guest), VM_SKIP (libtest
+# --skip filters in a guest) and TEST_ARGS (extra libtest arguments).
 set -u
 plan=${1:?usage: guest.sh PLAN [--host]}
 mode=${2:-guest}
@@ -14,7 +14,8 @@ mode=${2:-guest}
 
 if [ "$mode" != --host ]; then
     # virtme-ng gives a clean environment; tests must fail, not skip, for lack of privileges.
-    export CI=1 HOME=/root LANG=C.UTF-8
+    # MMBPF_VM=1: tests may shrink CPU-heavy, kernel-independent loops (TCG is slow).
+    export CI=1 MMBPF_VM=1 HOME=/root LANG=C.UTF-8
     export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
     mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf ||
         echo "mmbpf-vm: warning: could not mount bpffs"
@@ -29,6 +30,14 @@ echo "mmbpf-vm: proc-version $(cat /proc/version)"
 echo "mmbpf-vm: up $(cut -d' ' -f1 /proc/uptime)s memlock $(ulimit -l) nproc $(nproc)"
 cd "$REPO" || exit 2
 
+skip_args=()
+if [ "$mode" != --host ]; then
+    for s in "${VM_SKIP[@]}"; do
+        echo "mmbpf-vm: skipping $s"
+        skip_args+=(--skip "$s")
+    done
+fi
+
 status=0
 for t in "${TESTS[@]}"; do
     label=${t%%=*} path=${t#*=}
@@ -39,7 +48,7 @@ for t in "${TESTS[@]}"; do
     echo "mmbpf-vm: begin $label"
     # --nocapture: skip lines are written to stderr by passing tests, which libtest would
     # otherwise swallow.
-    timeout -k 5 "$BIN_TIMEOUT" "$path" --test-threads=1 --nocapture "${TEST_ARGS[@]}" 2>&1
+    timeout -k 5 "$BIN_TIMEOUT" "$path" --test-threads=1 --nocapture "${skip_args[@]}" "${TEST_ARGS[@]}" 2>&1
     rc=$?
     echo "mmbpf-vm: end $label rc=$rc"
     [ "$rc" -eq 0 ] || status=1
