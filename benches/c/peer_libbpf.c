@@ -7,7 +7,8 @@
  *
  *     peer_libbpf OBJ CASE MAX_SAMPLES BUDGET_MS
  *
- * CASE is one of: read (case 1), bulk (case 2), write (case 3), load (case 4).
+ * CASE is one of: read (case 1), bulk (case 2), write (case 3), load (case 4),
+ * loadonly (case 4b: open + load + close, no attach).
  * Prints one JSON line per contender:
  *     {"case":"read","contender":"...","median":X,"unit":"ns/op","samples":N}
  * Samples are taken until MAX_SAMPLES or BUDGET_MS is used up (at least 3),
@@ -234,10 +235,20 @@ static double sample_load(void *ctx)
 	return (now_ns() - t0) / 1e6; /* ms */
 }
 
+/* ---- case 4b: open + load, then close (no attach) ---- */
+static double sample_load_only(void *ctx)
+{
+	(void)ctx;
+	double t0 = now_ns();
+	struct bpf_object *obj = open_load(SMALL_ENTRIES);
+	bpf_object__close(obj);
+	return (now_ns() - t0) / 1e6; /* ms */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5)
-		die("usage: %s OBJ read|bulk|write|load MAX_SAMPLES BUDGET_MS", argv[0]);
+		die("usage: %s OBJ read|bulk|write|load|loadonly MAX_SAMPLES BUDGET_MS", argv[0]);
 	const char *c = argv[2];
 	int max_samples = atoi(argv[3]);
 	double budget = atof(argv[4]);
@@ -268,6 +279,8 @@ int main(int argc, char **argv)
 		bpf_object__close(obj);
 	} else if (!strcmp(c, "load")) {
 		emit(c, "C libbpf open+load+attach+close", measure(sample_load, NULL, max_samples, budget), "ms");
+	} else if (!strcmp(c, "loadonly")) {
+		emit(c, "C libbpf bpf_object__open_mem+load, close", measure(sample_load_only, NULL, max_samples, budget), "ms");
 	} else {
 		die("unknown case %s", c);
 	}

@@ -553,6 +553,49 @@ fn case_load(ctx: &Ctx) -> Res<Vec<Row>> {
     Ok(rows)
 }
 
+#[cfg(feature = "loader")]
+fn mmbpf_load_close(obj: &[u8]) -> Res<f64> {
+    let t0 = Instant::now();
+    let mut open = mmbpf::object::OpenObject::parse(obj)?;
+    open.set_global("target_tgid", &pid())?;
+    let loaded = open.load()?;
+    drop(loaded);
+    Ok(t0.elapsed().as_secs_f64() * 1e3)
+}
+
+/// Case 4b: open + load the counter object, then close, without attaching: the loaders'
+/// own cost, without the kernel's attach/detach waits that dominate case 4.
+fn case_load_only(ctx: &Ctx) -> Res<Vec<Row>> {
+    let obj = &ctx.obj[..];
+    let mut cs = Vec::new();
+    #[cfg(feature = "loader")]
+    cs.push(Contender::new("mmbpf OpenObject::parse+load, drop", "mmbpf", || mmbpf_load_close(obj)).reference());
+    cs.push(Contender::new("aya EbpfLoader::load+TracePoint::load, drop", "aya", || {
+        let t0 = Instant::now();
+        let mut ebpf = aya_load(obj, SMALL)?;
+        let tp: &mut aya::programs::TracePoint = ebpf.program_mut("count_syscalls").ok_or("aya: program")?.try_into()?;
+        tp.load()?;
+        drop(ebpf);
+        Ok(t0.elapsed().as_secs_f64() * 1e3)
+    }));
+    cs.push(Contender::new("libbpf-rs ObjectBuilder::open_memory+load, drop", "libbpf-rs", || {
+        let t0 = Instant::now();
+        let lobj = libbpf_open(obj, SMALL)?;
+        drop(lobj);
+        Ok(t0.elapsed().as_secs_f64() * 1e3)
+    }));
+    let b = ctx.budget(101, 2000, 11, 300);
+    let mut rows = run_interleaved("4b", "ms", Better::Lower, cs, b);
+    #[cfg(not(feature = "loader"))]
+    rows.insert(0, {
+        let mut r = Row::missing("4b", "mmbpf OpenObject::parse+load, drop", "mmbpf", "ms", Better::Lower, "mmbpf loader not available in this build (feature `loader` off)".into());
+        r.reference = true;
+        r
+    });
+    rows.push(ctx.cpeer.run("4b", "loadonly", "C libbpf bpf_object__open_mem+load, close", "ms", Better::Lower, b));
+    Ok(rows)
+}
+
 /// Case 5: the static agents, measured by benches/run (sizes, build times, crates, RSS).
 fn case_agents(path: &std::path::Path) -> Res<Vec<Row>> {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
@@ -563,7 +606,7 @@ fn case_agents(path: &std::path::Path) -> Res<Vec<Row>> {
         ("5c", "build_secs", "s", "clean build time"),
         ("5d", "crates", "crates", "crates in the dependency tree"),
         ("5e", "max_rss_kb", "KiB", "peak RSS"),
-        ("5f", "run_ms", "ms", "run time (load, attach, read, exit)"),
+        ("5f", "run_ms", "ms", "run time"),
     ];
     for (case, key, unit, what) in metrics {
         for lib in ["mmbpf", "aya", "libbpf-rs", "floor"] {
@@ -610,6 +653,7 @@ fn case_title(case: &str) -> &'static str {
         "2" => "2. read a whole 1M-entry u64 array (8 MiB)",
         "3" => "3. write one u64 at a random index (1024 entries)",
         "4" => "4. open + load + attach counter.bpf.o, then detach + close",
+        "4b" => "4b. open + load counter.bpf.o, then close (no attach)",
         "5a" => "5a. static agent (musl, --release, stripped): binary size",
         "5b" => "5b. static agent, size profile (opt-level=z, lto, codegen-units=1, panic=abort): binary size",
         "5c" => "5c. static agent: clean build time",
@@ -711,17 +755,19 @@ fn targets(rows: &[Row]) -> Vec<String> {
             out.push(format!("Case 2, mmap copy >= 100x faster than the best peer: {} (best peer, {}, is {} slower)", yes(f >= 100.0), best.contender, fmt_x(f)));
         }
     }
-    match reference_of(rows, "4") {
-        Some(rf) => {
-            for lib in ["aya", "C libbpf"] {
-                if let Some(p) = get("4", &|r| r.library == lib).first() {
-                    let pm = p.median.unwrap_or(0.0);
-                    out.push(format!("Case 4, no slower than {lib}: {} (mmbpf {} ms, {lib} {} ms)", yes(rf <= pm), fmt_num(rf), fmt_num(pm)));
+    for case in ["4", "4b"] {
+        match reference_of(rows, case) {
+            Some(rf) => {
+                for lib in ["aya", "C libbpf"] {
+                    if let Some(p) = get(case, &|r| r.library == lib).first() {
+                        let pm = p.median.unwrap_or(0.0);
+                        out.push(format!("Case {case}, no slower than {lib}: {} (mmbpf {} ms, {lib} {} ms)", yes(rf <= pm), fmt_num(rf), fmt_num(pm)));
+                    }
                 }
             }
+            None if rows.iter().any(|r| r.case == case) => out.push(format!("Case {case}: not evaluated (mmbpf loader result missing)")),
+            None => {}
         }
-        None if rows.iter().any(|r| r.case == "4") => out.push("Case 4: not evaluated (mmbpf loader result missing)".into()),
-        None => {}
     }
     if let Some(rf) = reference_of(rows, "5a") {
         let floor = get("5a", &|r| r.library == "baseline").first().and_then(|r| r.median);
@@ -811,14 +857,15 @@ fn main() -> Res<()> {
     let mut rows: Vec<Row> = Vec::new();
     let want: Vec<&str> = cases.split(',').map(str::trim).collect();
     type CaseFn = fn(&Ctx) -> Res<Vec<Row>>;
-    let table: [(&str, CaseFn, &'static str, &'static str, Better); 4] = [
+    let table: [(&str, CaseFn, &'static str, &'static str, Better); 5] = [
         ("1", case_read, "ns/op", "mmbpf ArrayView::load (mmap)", Better::Lower),
         ("2", case_bulk, "GB/s", "mmbpf ArrayView::copy_to (mmap)", Better::Higher),
         ("3", case_write, "ns/op", "mmbpf ArrayView::store (mmap)", Better::Lower),
         ("4", case_load, "ms", "mmbpf load+attach", Better::Lower),
+        ("4b", case_load_only, "ms", "mmbpf load", Better::Lower),
     ];
     for (id, f, unit, name, better) in table {
-        if !want.contains(&id) {
+        if !want.contains(&id) && !(id == "4b" && want.contains(&"4")) {
             continue;
         }
         eprintln!("[peers] case {id} ...");
@@ -826,7 +873,8 @@ fn main() -> Res<()> {
             "1" => "1",
             "2" => "2",
             "3" => "3",
-            _ => "4",
+            "4" => "4",
+            _ => "4b",
         };
         match f(&ctx) {
             Ok(r) => rows.extend(r),
