@@ -609,7 +609,7 @@ fn case_agents(path: &std::path::Path) -> Res<Vec<Row>> {
         ("5f", "run_ms", "ms", "run time"),
     ];
     for (case, key, unit, what) in metrics {
-        for lib in ["mmbpf", "aya", "libbpf-rs", "floor"] {
+        for lib in ["mmbpf", "aya", "libbpf-rs", "floor", "floor-gnu"] {
             let a = &v["agents"][lib];
             if a.is_null() {
                 continue;
@@ -620,7 +620,11 @@ fn case_agents(path: &std::path::Path) -> Res<Vec<Row>> {
                 "libbpf-rs" => "libbpf-rs",
                 _ => "baseline",
             };
-            let name = if lib == "floor" { format!("empty std program (floor): {what}") } else { format!("{lib} agent: {what}") };
+            let name = match lib {
+                "floor" => format!("empty std program, musl (floor): {what}"),
+                "floor-gnu" => format!("empty std program, static glibc (floor for libbpf-rs): {what}"),
+                _ => format!("{lib} agent: {what}"),
+            };
             let mut median = a[key].as_f64();
             if key.starts_with("size") {
                 median = median.map(|b| b / 1024.0);
@@ -630,7 +634,7 @@ fn case_agents(path: &std::path::Path) -> Res<Vec<Row>> {
             if let Some(n) = a["note"].as_str() {
                 notes.push(n.to_string());
             }
-            if !target.is_empty() && !target.contains("musl") {
+            if !target.is_empty() && !target.contains("musl") && lib != "floor-gnu" {
                 notes.push(target.to_string());
             }
             if key == "build_secs" {
@@ -770,13 +774,22 @@ fn targets(rows: &[Row]) -> Vec<String> {
         }
     }
     if let Some(rf) = reference_of(rows, "5a") {
-        let floor = get("5a", &|r| r.library == "baseline").first().and_then(|r| r.median);
+        // Each agent's size above the empty program of its own target (musl, or static glibc
+        // for libbpf-rs): what the library itself adds.
+        let floor_musl = get("5a", &|r| r.library == "baseline" && r.contender.contains("musl")).first().and_then(|r| r.median);
+        let floor_gnu = get("5a", &|r| r.library == "baseline" && r.contender.contains("glibc")).first().and_then(|r| r.median);
         for (lib, limit) in [("aya", 3.0), ("libbpf-rs", 5.0)] {
             if let Some(p) = get("5a", &|r| r.library == lib).first() {
                 let pm = p.median.unwrap_or(0.0);
                 let f = pm / rf;
-                let beyond = match floor {
-                    Some(fl) if rf > fl => format!("; above the empty-program floor of {} KiB: mmbpf +{} KiB, {lib} +{} KiB = {}", fmt_num(fl), fmt_num(rf - fl), fmt_num(pm - fl), fmt_x((pm - fl) / (rf - fl))),
+                let own_floor = if p.note.contains("linux-gnu") { floor_gnu } else { floor_musl };
+                let beyond = match (floor_musl, own_floor) {
+                    (Some(fm), Some(fo)) if rf > fm && pm > fo => format!(
+                        "; above the empty program of the same target: mmbpf +{} KiB, {lib} +{} KiB = {}",
+                        fmt_num(rf - fm),
+                        fmt_num(pm - fo),
+                        fmt_x((pm - fo) / (rf - fm))
+                    ),
                     _ => String::new(),
                 };
                 out.push(format!("Case 5, agent at most 1/{limit:.0} of {lib}'s size: {} ({lib}'s is {}{beyond})", yes(f >= limit), fmt_x(f)));
