@@ -82,6 +82,22 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
         self.len() == 0
     }
 
+    /// `start + len` if the elements `start..start + len` exist.
+    fn check_range(&self, start: u32, len: usize) -> Result<u64> {
+        let end = start as u64 + len as u64;
+        if end > self.len() as u64 {
+            return Err(Error::new(
+                ErrorKind::OutOfBounds,
+                format!(
+                    "elements {start}..{end} out of bounds for map \"{}\" of {} entries",
+                    self.map.name(),
+                    self.len()
+                ),
+            ));
+        }
+        Ok(end)
+    }
+
     fn check_index(&self, index: u32) -> Result<()> {
         if index >= self.len() {
             return Err(Error::new(
@@ -128,17 +144,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     /// Read elements `start..start + out.len()` into `out` with `BPF_MAP_LOOKUP_BATCH`
     /// (5.6; per-element lookups on older kernels).
     pub fn read_batch_into(&self, start: u32, out: &mut [T]) -> Result<()> {
-        let end = (start as u64) + out.len() as u64;
-        if end > self.len() as u64 {
-            return Err(Error::new(
-                ErrorKind::OutOfBounds,
-                format!(
-                    "elements {start}..{end} out of bounds for map \"{}\" of {} entries",
-                    self.map.name(),
-                    self.len()
-                ),
-            ));
-        }
+        self.check_range(start, out.len())?;
         if out.is_empty() {
             return Ok(());
         }
@@ -206,17 +212,7 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
     /// Write `values` at `start..` with `BPF_MAP_UPDATE_BATCH` (5.6; per-element updates on
     /// older kernels).
     pub fn write_batch(&self, start: u32, values: &[T]) -> Result<()> {
-        let end = (start as u64) + values.len() as u64;
-        if end > self.len() as u64 {
-            return Err(Error::new(
-                ErrorKind::OutOfBounds,
-                format!(
-                    "elements {start}..{end} out of bounds for map \"{}\" of {} entries",
-                    self.map.name(),
-                    self.len()
-                ),
-            ));
-        }
+        let end = self.check_range(start, values.len())?;
         let keys: Vec<u8> = (start..end as u32).flat_map(|i| i.to_ne_bytes()).collect();
         match self
             .map

@@ -44,32 +44,12 @@ const SO_DETACH_BPF: libc::c_int = 27;
 /// `/sys/kernel/tracing/events/CATEGORY/NAME/id`), on all processes of CPU 0 — as libbpf
 /// does: a BPF program attached to a tracepoint event runs on every CPU regardless.
 pub fn perf_event_open_tracepoint(tracepoint_id: u64) -> Result<OwnedFd, Errno> {
-    let attr = PerfEventAttr {
+    perf_event_open(&PerfEventAttr {
         type_: PERF_TYPE_TRACEPOINT,
-        size: core::mem::size_of::<PerfEventAttr>() as u32,
         config: tracepoint_id,
-        sample_period: 1,
         sample_type: PERF_SAMPLE_RAW,
-        wakeup_events: 1,
-        ..Default::default()
-    };
-    // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` field says how many bytes
-    // the kernel may read; it outlives the call.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            attr.as_bytes().as_ptr(),
-            -1 as libc::pid_t,
-            0 as libc::c_int,
-            -1 as libc::c_int,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: perf_event_open returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+        ..PerfEventAttr::default()
+    })
 }
 
 /// `perf_event_open(2)` of a kprobe through the kprobe PMU (Linux 4.17): `pmu_type` from
@@ -81,19 +61,29 @@ pub fn perf_event_open_kprobe(
     function: &core::ffi::CStr,
     offset: u64,
 ) -> Result<OwnedFd, Errno> {
-    let attr = PerfEventAttr {
+    // `config1` points at `function`, which outlives the call below.
+    perf_event_open(&PerfEventAttr {
         type_: pmu_type,
-        size: core::mem::size_of::<PerfEventAttr>() as u32,
         config,
-        sample_period: 1,
-        wakeup_events: 1,
         config1: function.as_ptr() as usize as u64,
         config2: offset,
-        ..Default::default()
+        ..PerfEventAttr::default()
+    })
+}
+
+/// `perf_event_open(attr, pid -1, cpu 0, group -1, PERF_FLAG_FD_CLOEXEC)` with `size`,
+/// `sample_period` and `wakeup_events` filled in: all processes on CPU 0, as libbpf does —
+/// a BPF program attached to the event runs on every CPU regardless.
+fn perf_event_open(attr: &PerfEventAttr) -> Result<OwnedFd, Errno> {
+    let attr = PerfEventAttr {
+        size: core::mem::size_of::<PerfEventAttr>() as u32,
+        sample_period: 1,
+        wakeup_events: 1,
+        ..*attr
     };
-    // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` says how many bytes the
-    // kernel may read; `config1` points at `function`, a NUL-terminated string that outlives
-    // the call.
+    // SAFETY: `attr` is a valid perf_event_attr prefix whose `size` field says how many bytes
+    // the kernel may read, and it outlives the call; pointers inside it (a kprobe's function
+    // name) belong to the caller and outlive the call too.
     let fd = unsafe {
         libc::syscall(
             libc::SYS_perf_event_open,
