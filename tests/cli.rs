@@ -894,8 +894,13 @@ fn dump_watch_refreshes_without_syscalls() {
 
 #[cfg(target_arch = "x86_64")]
 const SYS_GETPPID: u32 = 110;
-#[cfg(target_arch = "aarch64")]
+/// asm-generic numbering (aarch64, riscv64, loongarch64).
+#[cfg(not(target_arch = "x86_64"))]
 const SYS_GETPPID: u32 = 173;
+#[cfg(target_arch = "x86_64")]
+const SYS_GETPID_SCHED_YIELD: (u32, u32) = (39, 24);
+#[cfg(not(target_arch = "x86_64"))]
+const SYS_GETPID_SCHED_YIELD: (u32, u32) = (172, 124);
 
 /// A helper process (this test binary, re-run as the `helper_process` test) whose pid and
 /// tid are known before `mmbpf run` loads the object: it waits until the command given to
@@ -1043,13 +1048,30 @@ fn demo_counts_the_workload_through_mmap_and_syscalls() {
     assert_eq!(
         row(SYS_GETPPID),
         [
-            "110".replace("110", &SYS_GETPPID.to_string()),
+            SYS_GETPPID.to_string(),
             "getppid".into(),
             "1000".into(),
             "1000".into(),
             "yes".into(),
             "1000".into()
         ]
+    );
+    let (getpid, sched_yield) = SYS_GETPID_SCHED_YIELD;
+    assert_eq!(row(getpid)[1..], ["getpid", "500", "500", "yes", "500"]);
+    assert_eq!(
+        row(sched_yield)[1..],
+        ["sched_yield", "250", "250", "yes", "250"]
+    );
+    let sums: Vec<u64> = out
+        .lines()
+        .find(|l| l.starts_with("sum of slots "))
+        .unwrap_or_else(|| panic!("no sum line:\n{out}"))
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        sums.len() == 2 && sums[1] >= sums[0] && sums[0] >= 1750,
+        "{sums:?}\n{out}"
     );
     assert!(
         !out.contains(" NO "),
