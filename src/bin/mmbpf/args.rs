@@ -19,12 +19,13 @@ run       load OBJ (after setting globals with --set; VALUE is decimal, -decimal
           attach every program whose section names an attach point, test-run each
           --test-run program once (HEX: input bytes, the packet for socket filters or the
           context for syscall programs; default 64 zero bytes), run CMD and wait for it,
-          then print the non-zero elements of every map and every global variable
-          (through mmap where the map allows it) and detach
+          detach, then print the non-zero elements of every map and every global variable
+          (read through mmap where the map allows it, else with syscalls)
 dump      print the non-zero elements of an existing array map, pinned on bpffs or by id,
           through mmap; --watch prints again every second for SECS seconds from the same
-          mapping (no syscall per refresh)
---json    print one JSON object on stdout instead of text";
+          mapping (memory reads only: no bpf(2) call per refresh)
+--json    print one JSON object on stdout instead of text (dump --watch: one per line and
+          refresh; run: CMD's stdout goes to stderr)";
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
