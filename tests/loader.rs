@@ -486,3 +486,22 @@ fn kprobe_and_kretprobe_count_calls() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }
+
+#[test]
+fn maps_can_be_resized_before_load() {
+    require_bpf!("maps_can_be_resized_before_load");
+    let mut open = OpenObject::parse(COUNTER).unwrap();
+    open.set_max_entries("counts", 4096).unwrap();
+    assert_eq!(
+        open.set_max_entries(".bss", 2).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        open.set_max_entries("nope", 2).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    let obj = open.load().unwrap();
+    let counts = obj.array_map::<u64>("counts").unwrap();
+    assert_eq!(counts.len(), 4096);
+    assert_eq!(counts.mmap().unwrap().len(), 4096);
+}

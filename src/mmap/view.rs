@@ -86,17 +86,12 @@ impl RawArray {
         })
     }
 
+    #[inline(always)]
     fn check_index(&self, i: usize) -> Result<()> {
         if i < self.len {
             Ok(())
         } else {
-            Err(Error::new(
-                ErrorKind::OutOfBounds,
-                alloc::format!(
-                    "index {i} is out of bounds for an array of {} elements",
-                    self.len
-                ),
-            ))
+            Err(index_error(i, self.len))
         }
     }
 
@@ -114,6 +109,7 @@ impl RawArray {
     }
 
     /// Address of element `i`; `i <= len`.
+    #[inline(always)]
     fn elem(&self, i: usize) -> *mut u8 {
         // `i * stride <= len * stride <= region.len()` (checked in `new`), so this stays in
         // (or one past) the region; wrapping_add keeps the computation free of UB anyway.
@@ -156,12 +152,28 @@ impl RawArray {
         }
     }
 
+    /// The hot path of every view: a bounds check and, for the common 8- and 4-byte values,
+    /// one relaxed atomic load (a plain `mov`), with sizes known at compile time.
+    #[inline(always)]
     fn load<T: FromBytes + IntoBytes>(&self, i: usize) -> Result<T> {
         self.check_index(i)?;
         let mut out = T::new_zeroed();
-        // SAFETY: `i` is in bounds; `out` is a local T of `size` bytes (size_of::<T>() ==
-        // size, checked in `new`) and T: FromBytes accepts any bytes.
-        unsafe { copy_out(self.elem(i), self.size, out.as_mut_bytes().as_mut_ptr()) };
+        // SAFETY: `i` is in bounds; `out` is a local T of `size_of::<T>()` bytes, which equals
+        // the value size (checked in `new`); T: FromBytes accepts any bytes. Elements start
+        // 8-aligned (page-aligned region, stride a multiple of 8), so the 8- and 4-byte arms
+        // are single aligned words of the access pattern.
+        unsafe {
+            let dst = out.as_mut_bytes().as_mut_ptr();
+            match size_of::<T>() {
+                8 => dst.cast::<u64>().write_unaligned(
+                    AtomicU64::from_ptr(self.elem(i).cast::<u64>()).load(Ordering::Relaxed),
+                ),
+                4 => dst.cast::<u32>().write_unaligned(
+                    AtomicU32::from_ptr(self.elem(i).cast::<u32>()).load(Ordering::Relaxed),
+                ),
+                n => copy_out(self.elem(i), n, dst),
+            }
+        }
         Ok(out)
     }
 
@@ -186,6 +198,7 @@ impl RawArray {
     }
 
     /// Check that `[off, off + width)` of element `i` is one access of the pattern.
+    #[inline]
     fn word(&self, i: usize, off: usize, width: usize) -> Result<*mut u8> {
         self.check_index(i)?;
         let p = self.elem(i);
@@ -224,6 +237,15 @@ pub(super) fn check_word(
     Ok(())
 }
 
+#[cold]
+#[inline(never)]
+fn index_error(i: usize, len: usize) -> Error {
+    Error::new(
+        ErrorKind::OutOfBounds,
+        alloc::format!("index {i} is out of bounds for an array of {len} elements"),
+    )
+}
+
 /// The error for `atomic_u64(i)` / `atomic_u32(i)` on a value of another size.
 pub(super) fn whole_value_mismatch(size: usize, width: usize) -> Error {
     Error::new(
@@ -245,6 +267,7 @@ fn protection_mismatch(view: &str, want: Protection, got: Protection) -> Error {
 macro_rules! read_methods {
     () => {
         /// Number of elements (`max_entries`).
+        #[inline]
         pub fn len(&self) -> usize {
             self.raw.len
         }
@@ -274,6 +297,7 @@ macro_rules! read_methods {
         /// same time may be torn between words; use the atomic accessors for counters.
         ///
         /// Errors: [`ErrorKind::OutOfBounds`] if `i >= len()`.
+        #[inline]
         pub fn load(&self, i: usize) -> Result<T> {
             self.raw.load(i)
         }
@@ -316,6 +340,7 @@ macro_rules! read_methods {
         }
 
         /// Acquire-load the 8-byte counter that is element `i` (`value_size` must be 8).
+        #[inline]
         pub fn load_u64_acquire(&self, i: usize) -> Result<u64> {
             if self.raw.size != 8 {
                 return Err(whole_value_mismatch(self.raw.size, 8));
@@ -325,6 +350,7 @@ macro_rules! read_methods {
 
         /// Acquire-load the `u64` at `byte_offset` in element `i`. The word must be one of the
         /// value's 8-aligned words ([`ErrorKind::TypeMismatch`] otherwise).
+        #[inline]
         pub fn load_u64_acquire_at(&self, i: usize, byte_offset: usize) -> Result<u64> {
             let p = self.raw.word(i, byte_offset, 8)?;
             // SAFETY: `word` checked that the 8 bytes are in element `i` of the live region
@@ -334,6 +360,7 @@ macro_rules! read_methods {
         }
 
         /// Acquire-load the 4-byte value that is element `i` (`value_size` must be 4).
+        #[inline]
         pub fn load_u32_acquire(&self, i: usize) -> Result<u32> {
             if self.raw.size != 4 {
                 return Err(whole_value_mismatch(self.raw.size, 4));
@@ -344,6 +371,7 @@ macro_rules! read_methods {
         /// Acquire-load the `u32` at `byte_offset` in element `i`: it must be the value's
         /// 4-byte tail word (a `u32` inside an 8-byte word is read with
         /// [`load_u64_acquire_at`](Self::load_u64_acquire_at)).
+        #[inline]
         pub fn load_u32_acquire_at(&self, i: usize, byte_offset: usize) -> Result<u32> {
             let p = self.raw.word(i, byte_offset, 4)?;
             // SAFETY: as in `load_u64_acquire_at`, for a 4-aligned in-bounds word.
@@ -458,11 +486,24 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
 
     /// Copy `value` into element `i` (relaxed atomic word stores; the padding up to the
     /// stride is not touched).
+    #[inline]
     pub fn store(&self, i: usize, value: &T) -> Result<()> {
         self.raw.check_index(i)?;
-        // SAFETY: `i` is in bounds of a writable region; `value` is `size` readable bytes
-        // outside it (a `&T` never points into a writable mapping).
-        unsafe { copy_in(value.as_bytes().as_ptr(), self.raw.size, self.raw.elem(i)) };
+        let src = value.as_bytes().as_ptr();
+        let dst = self.raw.elem(i);
+        // SAFETY: `i` is in bounds of a writable region; `value` is `size_of::<T>()` (the
+        // value size) readable bytes outside it (a `&T` never points into a writable
+        // mapping). Elements start 8-aligned, so the 8- and 4-byte arms are single aligned
+        // words of the access pattern.
+        unsafe {
+            match size_of::<T>() {
+                8 => AtomicU64::from_ptr(dst.cast::<u64>())
+                    .store(src.cast::<u64>().read_unaligned(), Ordering::Relaxed),
+                4 => AtomicU32::from_ptr(dst.cast::<u32>())
+                    .store(src.cast::<u32>().read_unaligned(), Ordering::Relaxed),
+                n => copy_in(src, n, dst),
+            }
+        }
         Ok(())
     }
 
@@ -495,16 +536,23 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
     /// The 8-byte value at index `i` as an atomic counter (`value_size` must be 8): BPF
     /// programs update counters with atomic instructions (`__sync_fetch_and_add`), and so
     /// can user space through this reference.
+    #[inline]
     pub fn atomic_u64(&self, i: usize) -> Result<&AtomicU64> {
         if self.raw.size != 8 {
             return Err(whole_value_mismatch(self.raw.size, 8));
         }
-        self.atomic_u64_at(i, 0)
+        self.raw.check_index(i)?;
+        // SAFETY: element `i` is in bounds of the live writable region, starts 8-aligned and
+        // is exactly one 8-byte word of the access pattern (value_size == 8); Rust only
+        // accesses the region atomically, and the reference lives no longer than `&self`,
+        // which keeps the region mapped.
+        Ok(unsafe { AtomicU64::from_ptr(self.raw.elem(i).cast()) })
     }
 
     /// The `u64` at `byte_offset` in element `i` as an atomic. The word must be one of the
     /// value's 8-aligned words: [`ErrorKind::OutOfBounds`] past the value,
     /// [`ErrorKind::TypeMismatch`] if misaligned.
+    #[inline]
     pub fn atomic_u64_at(&self, i: usize, byte_offset: usize) -> Result<&AtomicU64> {
         let p = self.raw.word(i, byte_offset, 8)?;
         // SAFETY: 8-aligned, in bounds of the live writable region, which outlives `&self`
@@ -514,17 +562,24 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
     }
 
     /// The 4-byte value at index `i` as an atomic (`value_size` must be 4).
+    #[inline]
     pub fn atomic_u32(&self, i: usize) -> Result<&AtomicU32> {
         if self.raw.size != 4 {
             return Err(whole_value_mismatch(self.raw.size, 4));
         }
-        self.atomic_u32_at(i, 0)
+        self.raw.check_index(i)?;
+        // SAFETY: element `i` is in bounds of the live writable region, starts 8-aligned and
+        // is exactly one 4-byte word of the access pattern (value_size == 4); Rust only
+        // accesses the region atomically, and the reference lives no longer than `&self`,
+        // which keeps the region mapped.
+        Ok(unsafe { AtomicU32::from_ptr(self.raw.elem(i).cast()) })
     }
 
     /// The `u32` at `byte_offset` in element `i` as an atomic: it must be the value's 4-byte
     /// tail word (e.g. offset 8 of a 12-byte value). A `u32` inside an 8-byte word is not
     /// offered: loads copy that word as a `u64`, and racing atomic accesses of different
     /// sizes to the same bytes are undefined in Rust's memory model.
+    #[inline]
     pub fn atomic_u32_at(&self, i: usize, byte_offset: usize) -> Result<&AtomicU32> {
         let p = self.raw.word(i, byte_offset, 4)?;
         // SAFETY: as in `atomic_u64_at`, for a 4-aligned word of the access pattern.

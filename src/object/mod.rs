@@ -115,6 +115,29 @@ impl OpenObject {
         Ok(out)
     }
 
+    /// Resize user map `name` before loading (libbpf's `bpf_map__set_max_entries`), e.g. to
+    /// size an array for the machine. Global-data maps keep their single entry.
+    pub fn set_max_entries(&mut self, name: &str, max_entries: u32) -> Result<()> {
+        let map = self
+            .spec
+            .maps
+            .iter_mut()
+            .find(|m| m.name == name)
+            .ok_or_else(|| Error::not_found(format!("no map named \"{name}\" in the object")))?;
+        if matches!(map.origin, crate::map::MapOrigin::GlobalData(_)) {
+            return Err(Error::invalid_argument(format!(
+                "map \"{name}\" holds a global-data section; its size is the section's"
+            )));
+        }
+        if max_entries == 0 {
+            return Err(Error::invalid_argument(format!(
+                "map \"{name}\": max_entries must be at least 1"
+            )));
+        }
+        map.max_entries = max_entries;
+        map.validate()
+    }
+
     /// Choose whether program `name` is loaded (all are by default), like libbpf's
     /// `bpf_program__set_autoload`.
     pub fn set_autoload(&mut self, name: &str, load: bool) -> Result<()> {
