@@ -361,3 +361,37 @@ fn feature_probes_match_the_running_kernel() {
     );
     assert_eq!(Feature::ProgramType(4242).is_supported(), Some(false));
 }
+
+#[test]
+fn read_only_opens_read_but_do_not_write() {
+    require_bpf!("read_only_opens_read_but_do_not_write");
+    let name = unique("ro");
+    let path = format!("{}/mmbpf_test_{name}", common::bpffs());
+    let map = ArrayMap::<u64>::create_mmapable(&name, 8).unwrap();
+    map.set(1, &11).unwrap();
+    map.map().pin(&path).unwrap();
+    let id = map.map().info().id;
+    for ro in [
+        Map::from_pin_read_only(&path).unwrap(),
+        Map::from_id_with(id, mmbpf::map::Access::ReadOnly).unwrap(),
+    ] {
+        assert!(ro.is_read_only());
+        let ro = ArrayMap::<u64>::new(ro).unwrap();
+        assert_eq!(ro.get(1).unwrap(), 11);
+        assert_eq!(ro.read_all().unwrap()[1], 11);
+        // A read-only descriptor cannot be mapped at all (the kernel needs MAP_SHARED, which a
+        // read-only file cannot give): mmbpf says so up front, and the kernel agrees.
+        for err in [ro.mmap().unwrap_err(), ro.mmap_ro().unwrap_err()] {
+            assert_eq!(err.kind(), ErrorKind::InvalidState);
+            assert!(err.to_string().contains("opened read-only"), "{err}");
+        }
+        let len = mmbpf::map::mmap_len(8, 8, mmbpf::sys::page_size()).unwrap();
+        assert!(
+            mmbpf::mmap::Region::map(ro.map().fd(), len, mmbpf::sys::Protection::ReadOnly).is_err()
+        );
+        let err = ro.set(1, &12).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState, "{err}");
+    }
+    assert_eq!(map.get(1).unwrap(), 11);
+    std::fs::remove_file(&path).unwrap();
+}

@@ -243,6 +243,19 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayMap<T> {
 
     fn region(&self, prot: Protection) -> Result<Region> {
         let info = self.map.info();
+        if self.map.is_read_only() {
+            // mmap(2) of a file opened read-only drops VM_SHARED, and bpf_map_mmap refuses
+            // private mappings with EINVAL: a read-only descriptor cannot be mapped at all.
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                format!(
+                    "mmap of map \"{}\": the map was opened read-only (BPF_F_RDONLY), and the kernel \
+                     only maps BPF maps MAP_SHARED through writable descriptors; read it with get() / \
+                     read_all(), or open it read-write and use mmap_ro()",
+                    info.name
+                ),
+            ));
+        }
         if !info.flags.contains(MapFlags::MMAPABLE) {
             let err = Error::new(
                 ErrorKind::InvalidState,

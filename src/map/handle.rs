@@ -69,6 +69,25 @@ pub struct Map {
     fd: MapFd,
     info: MapInfo,
     frozen: bool,
+    read_only: bool,
+}
+
+/// How a map opened by pin or id may be used (`BPF_F_RDONLY` in the open flags).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Read and write (the default).
+    ReadWrite,
+    /// Read only: lookups and read-only mappings.
+    ReadOnly,
+}
+
+impl Access {
+    fn open_flags(self) -> u32 {
+        match self {
+            Access::ReadWrite => 0,
+            Access::ReadOnly => abi::BPF_F_RDONLY,
+        }
+    }
 }
 
 impl Map {
@@ -120,6 +139,7 @@ impl Map {
             fd,
             info,
             frozen: false,
+            read_only: false,
         };
         // The id is what users look maps up by; one extra syscall at creation, never per access.
         if let Ok(live) = sys::map_info(map.fd.fd()) {
@@ -140,6 +160,7 @@ impl Map {
             fd,
             info,
             frozen: false,
+            read_only: false,
         })
     }
 
@@ -147,12 +168,23 @@ impl Map {
     #[cfg(feature = "std")]
     pub fn from_pin(path: impl AsRef<std::path::Path>) -> Result<Map> {
         let c = path_to_cstring(path.as_ref())?;
-        Map::from_pin_cstr(&c)
+        Map::from_pin_cstr(&c, Access::ReadWrite)
     }
 
-    /// [`Map::from_pin`] with a C string path (usable without `std`).
-    pub fn from_pin_cstr(path: &CStr) -> Result<Map> {
-        let fd = sys::obj_get(path, 0).map_err(|e| {
+    /// Open the map pinned at `path` read-only (`BPF_OBJ_GET` with `BPF_F_RDONLY`, 4.15): for
+    /// processes allowed to read a map but not to write it. Updates fail with `EPERM`. The
+    /// kernel cannot mmap a read-only descriptor (`mmap(2)` of a read-only file is never
+    /// `MAP_SHARED`, which BPF maps require), so reads go through lookups.
+    #[cfg(feature = "std")]
+    pub fn from_pin_read_only(path: impl AsRef<std::path::Path>) -> Result<Map> {
+        let c = path_to_cstring(path.as_ref())?;
+        Map::from_pin_cstr(&c, Access::ReadOnly)
+    }
+
+    /// [`Map::from_pin`] / [`Map::from_pin_read_only`] with a C string path (usable without
+    /// `std`).
+    pub fn from_pin_cstr(path: &CStr, access: Access) -> Result<Map> {
+        let fd = sys::obj_get(path, access.open_flags()).map_err(|e| {
             let err = Error::syscall(format!("BPF_OBJ_GET of pinned map {path:?}"), e);
             if e == Errno::ENOENT {
                 err.with_kind(ErrorKind::NotFound)
@@ -161,13 +193,21 @@ impl Map {
                 err
             }
         })?;
-        Map::from_fd(fd).map_err(|e| e.context(format_args!("pinned object {path:?}")))
+        let mut map =
+            Map::from_fd(fd).map_err(|e| e.context(format_args!("pinned object {path:?}")))?;
+        map.read_only = access == Access::ReadOnly;
+        Ok(map)
     }
 
     /// Open the map with kernel id `id` with `BPF_MAP_GET_FD_BY_ID` (4.13; needs
-    /// `CAP_SYS_ADMIN`).
+    /// `CAP_SYS_ADMIN`), read-write.
     pub fn from_id(id: u32) -> Result<Map> {
-        let fd = sys::map_get_fd_by_id(id).map_err(|e| {
+        Map::from_id_with(id, Access::ReadWrite)
+    }
+
+    /// [`Map::from_id`] with the access to ask for (`BPF_F_RDONLY` for read-only, 4.15).
+    pub fn from_id_with(id: u32, access: Access) -> Result<Map> {
+        let fd = sys::map_get_fd_by_id(id, access.open_flags()).map_err(|e| {
             let err = Error::syscall(format!("BPF_MAP_GET_FD_BY_ID for map id {id}"), e);
             if e == Errno::ENOENT {
                 err.with_kind(ErrorKind::NotFound)
@@ -175,7 +215,14 @@ impl Map {
                 err
             }
         })?;
-        Map::from_fd(fd)
+        let mut map = Map::from_fd(fd)?;
+        map.read_only = access == Access::ReadOnly;
+        Ok(map)
+    }
+
+    /// Whether the descriptor was opened read-only ([`Access::ReadOnly`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// The shape remembered at creation or opening (no syscall).
@@ -312,9 +359,12 @@ impl Map {
     pub(crate) fn elem_err(&self, op: &str, e: Errno) -> Error {
         let err = Error::syscall(format!("{op} on map \"{}\"", self.info.name), e);
         match e {
-            Errno::EPERM if self.frozen || self.info.flags.contains(MapFlags::RDONLY) => err
-                .with_kind(ErrorKind::InvalidState)
-                .with_hint("the map is frozen or read-only for user space"),
+            Errno::EPERM
+                if self.frozen || self.read_only || self.info.flags.contains(MapFlags::RDONLY) =>
+            {
+                err.with_kind(ErrorKind::InvalidState)
+                    .with_hint("the map is frozen or read-only for user space")
+            }
             Errno::ENOENT => err.with_kind(ErrorKind::NotFound),
             _ => err,
         }

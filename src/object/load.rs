@@ -195,7 +195,7 @@ fn pinned_map(
     let cpath = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()).map_err(|_| {
         Error::invalid_argument(format!("pin path {root}/{} contains a NUL byte", m.name))
     })?;
-    match Map::from_pin_cstr(cpath) {
+    match Map::from_pin_cstr(cpath, crate::map::Access::ReadWrite) {
         Ok(existing) => {
             let i = existing.info();
             let want = (

@@ -240,9 +240,11 @@ pub fn obj_get(path: &CStr, file_flags: u32) -> Result<OwnedFd, Errno> {
 }
 
 /// `BPF_MAP_GET_FD_BY_ID` (4.13).
-pub fn map_get_fd_by_id(id: u32) -> Result<OwnedFd, Errno> {
+/// `open_flags` is `BPF_F_RDONLY`, `BPF_F_WRONLY` or 0 (read-write).
+pub fn map_get_fd_by_id(id: u32, open_flags: u32) -> Result<OwnedFd, Errno> {
     let mut a = GetFdByIdAttr {
         id,
+        open_flags,
         ..Default::default()
     };
     bpf_fd(Cmd::MapGetFdById, &mut a)
