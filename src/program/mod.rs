@@ -262,10 +262,14 @@ impl ProgramKind {
 
     /// Whether [`Program::attach`] can attach it from the section name alone.
     pub fn has_attach_point(&self) -> bool {
-        matches!(
-            self,
-            ProgramKind::Tracepoint { .. } | ProgramKind::RawTracepoint { .. }
-        )
+        match self {
+            ProgramKind::Tracepoint { category, name } => !category.is_empty() && !name.is_empty(),
+            ProgramKind::RawTracepoint { name } => !name.is_empty(),
+            ProgramKind::Kprobe { function } | ProgramKind::Kretprobe { function } => {
+                !function.is_empty()
+            }
+            _ => false,
+        }
     }
 
     /// Whether a test run needs packet data (socket filters, XDP).
@@ -372,5 +376,21 @@ mod tests {
         assert!(err.verifier_log().unwrap().contains("R0 !read_ok"));
         assert_eq!(err.hint(), Some("verifier: R0 !read_ok"));
         assert!(calls.get() >= 2, "plain load, then a load with a log");
+    }
+
+    #[test]
+    fn attach_points_come_from_section_names() {
+        let kind = |s: &str| ProgramKind::from_section(s).unwrap();
+        for s in [
+            "tracepoint/syscalls/sys_enter_getpid",
+            "raw_tp/sys_enter",
+            "kprobe/do_sys_open",
+            "kretprobe/do_sys_open",
+        ] {
+            assert!(kind(s).has_attach_point(), "{s}");
+        }
+        for s in ["socket", "syscall", "xdp", "kprobe", "tracepoint"] {
+            assert!(!kind(s).has_attach_point(), "{s}");
+        }
     }
 }
