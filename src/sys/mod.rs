@@ -2,7 +2,7 @@
 //! `setsockopt(2)`, `setrlimit(2)`.
 //!
 //! Every `bpf(2)` command goes through [`bpf`], one choke point that can be faked in unit
-//! tests (see [`fake`]). Functions here take typed attributes and slices and return
+//! tests (see the `fake` module, compiled for unit tests). Functions here take typed attributes and slices and return
 //! [`OwnedFd`]s and [`Errno`]s; the layers above add context to turn them into
 //! [`crate::Error`]s.
 
