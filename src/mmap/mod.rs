@@ -37,11 +37,16 @@
 //! [`Region::map`] says why). [`ArrayViewRo`]/[`VariableRo`] have no `store` and no
 //! `&AtomicU64`. Only [`FrozenArrayView`]/[`FrozenVariable`] lend `&T`/`&[T]`: they require a
 //! map that is frozen (no user-space writer can exist) *and* `BPF_F_RDONLY_PROG` (no program
-//! can write), facts only the map layer knows, so their constructors are `unsafe` with that
-//! contract.
+//! can write). Their constructors take only a region made by [`Region::map_frozen`], which
+//! checks both facts on the map handle and maps that map's own descriptor read-only in one
+//! step, so the proof cannot be attached to other memory and no `unsafe` is needed outside
+//! this module.
 //!
 //! Bulk copies ([`ArrayView::snapshot`], `copy_to`) run one loop of `u64` loads when
-//! `value_size` is a multiple of 8, close to `memcpy` speed. For callers who can prove that
+//! `value_size` is a multiple of 8, close to `memcpy` speed; `snapshot` allocates a new
+//! `Vec` each call, so loops should reuse a buffer with `copy_to`. Single 8- and 4-byte
+//! values take a compile-time fast path: `load`, `store` and the atomics are one bounds
+//! check and one `mov`. For callers who can prove that
 //! nothing writes the map (programs detached, no other mapping), `as_slice_unchecked` is the
 //! `unsafe` escape hatch.
 
