@@ -55,16 +55,8 @@ impl Errno {
     pub const ENOTSUPP: Errno = Errno(524);
 
     /// The errno of the calling thread's last failed libc call.
-    #[cfg(feature = "std")]
     pub fn last() -> Errno {
-        Errno(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    }
-
-    /// The errno of the calling thread's last failed libc call.
-    #[cfg(not(feature = "std"))]
-    pub fn last() -> Errno {
-        // SAFETY: __errno_location returns a valid pointer to the calling thread's errno.
-        Errno(unsafe { *libc::__errno_location() })
+        Errno(crate::sys::last_errno())
     }
 
     /// The raw value.

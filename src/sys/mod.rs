@@ -81,6 +81,12 @@ fn real_bpf(cmd: Cmd, attr: &mut [u8]) -> Result<c_long, Errno> {
     }
 }
 
+/// The calling thread's `errno`.
+pub(crate) fn last_errno() -> i32 {
+    // SAFETY: __errno_location returns a valid pointer to the calling thread's errno.
+    unsafe { *libc::__errno_location() }
+}
+
 /// Close a raw descriptor (used by the `no_std` [`OwnedFd`]).
 #[allow(dead_code)]
 pub(crate) fn close(fd: RawFd) {
