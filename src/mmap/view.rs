@@ -158,10 +158,10 @@ impl RawArray {
     fn load<T: FromBytes + IntoBytes>(&self, i: usize) -> Result<T> {
         self.check_index(i)?;
         let mut out = T::new_zeroed();
-        // SAFETY: `i` is in bounds; `out` is a local T of `size_of::<T>()` bytes, which equals
-        // the value size (checked in `new`); T: FromBytes accepts any bytes. Elements start
-        // 8-aligned (page-aligned region, stride a multiple of 8), so the 8- and 4-byte arms
-        // are single aligned words of the access pattern.
+        // Elements start 8-aligned (page-aligned region, stride a multiple of 8), so the 8- and
+        // 4-byte arms below are single aligned words of the access pattern.
+        // SAFETY: `i` is in bounds; `out` is a local T of the value size (checked in `new`);
+        // T: FromBytes accepts any bytes; the words are aligned (above).
         unsafe {
             let dst = out.as_mut_bytes().as_mut_ptr();
             match size_of::<T>() {
@@ -491,10 +491,10 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
         self.raw.check_index(i)?;
         let src = value.as_bytes().as_ptr();
         let dst = self.raw.elem(i);
-        // SAFETY: `i` is in bounds of a writable region; `value` is `size_of::<T>()` (the
-        // value size) readable bytes outside it (a `&T` never points into a writable
-        // mapping). Elements start 8-aligned, so the 8- and 4-byte arms are single aligned
-        // words of the access pattern.
+        // Elements start 8-aligned, so the 8- and 4-byte arms are single aligned words of the
+        // access pattern.
+        // SAFETY: `i` is in bounds of a writable region; `value` is value-size readable bytes
+        // outside it (a `&T` never points into a writable mapping); words aligned (above).
         unsafe {
             match size_of::<T>() {
                 8 => AtomicU64::from_ptr(dst.cast::<u64>())
@@ -542,10 +542,9 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
             return Err(whole_value_mismatch(self.raw.size, 8));
         }
         self.raw.check_index(i)?;
-        // SAFETY: element `i` is in bounds of the live writable region, starts 8-aligned and
-        // is exactly one 8-byte word of the access pattern (value_size == 8); Rust only
-        // accesses the region atomically, and the reference lives no longer than `&self`,
-        // which keeps the region mapped.
+        // The reference lives no longer than `&self`, which keeps the region mapped.
+        // SAFETY: element `i` is in bounds of the live writable region, 8-aligned, and one
+        // 8-byte word of the access pattern (value_size == 8); Rust only accesses it atomically.
         Ok(unsafe { AtomicU64::from_ptr(self.raw.elem(i).cast()) })
     }
 
@@ -568,10 +567,9 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> ArrayView<T> {
             return Err(whole_value_mismatch(self.raw.size, 4));
         }
         self.raw.check_index(i)?;
-        // SAFETY: element `i` is in bounds of the live writable region, starts 8-aligned and
-        // is exactly one 4-byte word of the access pattern (value_size == 4); Rust only
-        // accesses the region atomically, and the reference lives no longer than `&self`,
-        // which keeps the region mapped.
+        // The reference lives no longer than `&self`, which keeps the region mapped.
+        // SAFETY: element `i` is in bounds of the live writable region, 8-aligned, and one
+        // 4-byte word of the access pattern (value_size == 4); Rust only accesses it atomically.
         Ok(unsafe { AtomicU32::from_ptr(self.raw.elem(i).cast()) })
     }
 
