@@ -486,9 +486,9 @@ mod tests {
         assert_eq!(map.cached_info().value_size, 12);
     }
 
-    #[test]
-    fn element_commands_check_buffer_sizes_before_the_kernel() {
-        let map = fake::with(
+    /// A one-entry u64 array on a fake kernel.
+    fn fake_u64_array() -> MapFd {
+        fake::with(
             |_, _| Ok(fake::new_fd()),
             || {
                 MapFd::create(&MapCreateAttr {
@@ -500,7 +500,12 @@ mod tests {
                 })
                 .unwrap()
             },
-        );
+        )
+    }
+
+    #[test]
+    fn element_commands_check_buffer_sizes_before_the_kernel() {
+        let map = fake_u64_array();
         fake::with(
             |_, _| panic!("no syscall expected"),
             || {
@@ -523,19 +528,7 @@ mod tests {
 
     #[test]
     fn lookup_passes_pointers_to_the_callers_buffers() {
-        let map = fake::with(
-            |_, _| Ok(fake::new_fd()),
-            || {
-                MapFd::create(&MapCreateAttr {
-                    map_type: BPF_MAP_TYPE_ARRAY,
-                    key_size: 4,
-                    value_size: 8,
-                    max_entries: 1,
-                    ..Default::default()
-                })
-                .unwrap()
-            },
-        );
+        let map = fake_u64_array();
         let mut value = [0u8; 8];
         let key = 0u32.to_ne_bytes();
         let (kp, vp) = (key.as_ptr() as u64, value.as_mut_ptr() as u64);
