@@ -198,9 +198,6 @@ impl MapSpec {
     }
 
     /// Bytes between consecutive elements of an array map's mmap region:
-    /// The kernel refuses array maps whose element data reaches 4 GiB (`array_map_alloc`).
-    pub const ARRAY_DATA_LIMIT: u64 = u32::MAX as u64 - 65536;
-
     /// `round_up(value_size, 8)`.
     pub fn stride(&self) -> u64 {
         value_stride(self.value_size)
