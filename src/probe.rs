@@ -138,18 +138,8 @@ fn run_probe(feature: Feature) -> Option<bool> {
         Feature::ProgramType(prog_type) => {
             // r0 = 0; exit
             let insns = [
-                abi::BpfInsn {
-                    code: 0xb7,
-                    regs: 0,
-                    off: 0,
-                    imm: 0,
-                },
-                abi::BpfInsn {
-                    code: abi::BPF_JMP | abi::BPF_EXIT,
-                    regs: 0,
-                    off: 0,
-                    imm: 0,
-                },
+                abi::BpfInsn::new(0xb7, 0, 0, 0),
+                abi::BpfInsn::new(abi::BPF_JMP | abi::BPF_EXIT, 0, 0, 0),
             ];
             let req = sys::ProgLoadRequest {
                 prog_type,

@@ -292,32 +292,23 @@ mod tests {
         assert_eq!(log_tail("short"), "short");
     }
 
-    #[cfg(feature = "std")]
-    #[test]
-    fn unknown_program_type_is_explained_as_kernel_too_old() {
-        // A fake kernel that refuses every XDP program with EINVAL, the probe's
-        // `r0 = 0; exit` included: the error names XDP's minimum kernel, without a log.
-        let insns = [
-            BpfInsn {
-                code: 0xb7,
-                regs: 0,
-                off: 0,
-                imm: 0,
-            },
-            BpfInsn {
-                code: 0x95,
-                regs: 0,
-                off: 0,
-                imm: 0,
-            },
-        ];
-        let opts = LoadOptions {
+    fn gpl_without_btf() -> LoadOptions<'static> {
+        LoadOptions {
             license: "GPL",
             kern_version: 0,
             btf: None,
             func_info: (&[], 0),
             line_info: (&[], 0),
-        };
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn unknown_program_type_is_explained_as_kernel_too_old() {
+        // A fake kernel that refuses every XDP program with EINVAL, the probe's
+        // `r0 = 0; exit` included: the error names XDP's minimum kernel, without a log.
+        let insns = [BpfInsn::new(0xb7, 0, 0, 0), BpfInsn::new(0x95, 0, 0, 0)];
+        let opts = gpl_without_btf();
         let err = crate::sys::fake::with(
             |cmd, _| {
                 assert_eq!(cmd, crate::sys::abi::Cmd::ProgLoad);
@@ -337,19 +328,8 @@ mod tests {
     #[cfg(feature = "std")]
     #[test]
     fn rejection_retries_with_a_log_and_keeps_it() {
-        let insns = [BpfInsn {
-            code: 0x95,
-            regs: 0,
-            off: 0,
-            imm: 0,
-        }];
-        let opts = LoadOptions {
-            license: "GPL",
-            kern_version: 0,
-            btf: None,
-            func_info: (&[], 0),
-            line_info: (&[], 0),
-        };
+        let insns = [BpfInsn::new(0x95, 0, 0, 0)];
+        let opts = gpl_without_btf();
         let calls = std::rc::Rc::new(core::cell::Cell::new(0));
         let c = calls.clone();
         let err = crate::sys::fake::with(

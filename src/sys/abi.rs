@@ -339,6 +339,16 @@ pub struct BpfInsn {
 }
 
 impl BpfInsn {
+    /// An instruction from its fields (`regs`: source register << 4 | destination register).
+    pub const fn new(code: u8, regs: u8, off: i16, imm: i32) -> Self {
+        BpfInsn {
+            code,
+            regs,
+            off,
+            imm,
+        }
+    }
+
     /// The source register field.
     pub fn src_reg(&self) -> u8 {
         self.regs >> 4
