@@ -446,8 +446,9 @@ pub struct ArrayViewRo<T> {
 /// - BPF programs cannot write it: the map was created with `BPF_F_RDONLY_PROG` (the verifier
 ///   rejects stores and writing helpers).
 ///
-/// Neither fact can be read back from the mapping, so [`FrozenArrayView::new`] is `unsafe`:
-/// the map layer, which froze the map and knows its flags, vouches for them.
+/// Neither fact can be read back from the mapping, so [`FrozenArrayView::new`] accepts only a
+/// region made by [`Region::map_frozen`], which checks both on the map handle and maps that
+/// map's own descriptor in the same step.
 pub struct FrozenArrayView<T> {
     raw: RawArray,
     // Lends `&T` to whichever thread holds the view: Send and Sync only when T: Sync (below).
