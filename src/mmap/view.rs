@@ -683,8 +683,8 @@ impl<T: FromBytes + IntoBytes + KnownLayout + Immutable> FrozenArrayView<T> {
     /// padding between elements); otherwise [`ErrorKind::TypeMismatch`]: use
     /// [`get`](Self::get).
     pub fn as_slice(&self) -> Result<&[T]> {
-        // SAFETY: the constructor's contract: nothing writes the elements while the view
-        // lives.
+        // SAFETY: the region is frozen (checked in `new`, see `Region::map_frozen`): nothing
+        // writes the elements while the view lives.
         unsafe { slice_of(&self.raw) }
     }
 }
