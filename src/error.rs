@@ -264,7 +264,8 @@ impl Error {
         };
         let e = Error::new(kind, what).with_errno(errno);
         if kind == ErrorKind::PermissionDenied {
-            e.with_hint("BPF needs CAP_BPF (or CAP_SYS_ADMIN); run as root or grant the capability")
+            // One explanation for every EPERM, including the RLIMIT_MEMLOCK case of old kernels.
+            e.with_hint(crate::probe::eperm_hint())
         } else {
             e
         }

@@ -348,12 +348,7 @@ impl Map {
     }
 
     pub(crate) fn err(&self, op: &str, e: Errno) -> Error {
-        let err = Error::syscall(format!("{op} on map \"{}\"", self.info.name), e);
-        if err.kind() == ErrorKind::PermissionDenied {
-            err.with_hint(probe::eperm_hint())
-        } else {
-            err
-        }
+        Error::syscall(format!("{op} on map \"{}\"", self.info.name), e)
     }
 
     pub(crate) fn elem_err(&self, op: &str, e: Errno) -> Error {
@@ -393,7 +388,7 @@ fn create_error(spec: &MapSpec, e: Errno) -> Error {
         e,
     );
     if err.kind() == ErrorKind::PermissionDenied {
-        return err.with_hint(probe::eperm_hint());
+        return err;
     }
     if e == Errno::EINVAL {
         // Probe the flags the spec uses, after the fact: the one the kernel lacks is named.

@@ -340,26 +340,13 @@ fn tracepoint_id(category: &str, name: &str) -> Result<u64> {
     let mut last = Errno::ENOENT;
     for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
         let path = format!("{root}/events/{category}/{name}/id\0");
-        let Ok(cpath) = core::ffi::CStr::from_bytes_with_nul(path.as_bytes()) else {
-            continue;
-        };
-        let mut buf = [0u8; 32];
-        match sys::read_small_file(cpath, &mut buf) {
-            Ok(n) => {
-                let text: Vec<u8> = buf[..n]
-                    .iter()
-                    .copied()
-                    .take_while(|b| b.is_ascii_digit())
-                    .collect();
-                let id = core::str::from_utf8(&text)
-                    .ok()
-                    .and_then(|t| t.parse::<u64>().ok());
-                return id.ok_or_else(|| {
-                    Error::malformed(format!(
-                        "tracefs id file {} holds no number",
-                        &path[..path.len() - 1]
-                    ))
-                });
+        match read_sysfs_number(&path) {
+            Ok(id) => return Ok(id),
+            Err(e) if e == Errno::EINVAL => {
+                return Err(Error::malformed(format!(
+                    "tracefs id file {} holds no number",
+                    &path[..path.len() - 1]
+                )))
             }
             Err(e) => last = e,
         }

@@ -178,7 +178,7 @@ fn explain_load_failure(
 ) -> Error {
     let what = format!("BPF_PROG_LOAD of program \"{name}\" (section \"{section}\")");
     if first == Errno::EPERM {
-        return Error::syscall(what, first).with_hint(probe::eperm_hint());
+        return Error::syscall(what, first);
     }
     if probe::Feature::ProgramType(kind.prog_type()).is_missing() {
         return Error::kernel_too_old(
